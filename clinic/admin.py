@@ -1,0 +1,145 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from clinic.models import (
+    Closure,
+    FollowUpCheck,
+    HolidayRule,
+    Location,
+    OpeningRange,
+    ProcedureType,
+    Provider,
+    Room,
+    RoomCapability,
+    User,
+    WeekdayHours,
+)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "role_names", "is_active", "last_login"]
+    list_filter = ["groups", "is_active", "is_staff"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name")}),
+        (_("Roles"), {"fields": ("groups", "is_active", "is_staff", "is_superuser")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    filter_horizontal = ["groups"]
+
+    @admin.display(description="Roles")
+    def role_names(self, user: User) -> str:
+        return ", ".join(group.name for group in user.groups.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+
+class WeekdayHoursInline(admin.TabularInline):
+    model = WeekdayHours
+    extra = 0
+    max_num = 7
+    fields = ["weekday", "mode", "summary"]
+    readonly_fields = ["summary"]
+    show_change_link = True
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["name", "city", "phone", "time_zone", "slot_grid_minutes", "is_active"]
+    list_filter = ["is_active", "time_zone"]
+    search_fields = ["name", "city", "street"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [WeekdayHoursInline]
+
+
+class OpeningRangeInline(admin.TabularInline):
+    model = OpeningRange
+    extra = 1
+
+
+@admin.register(WeekdayHours)
+class WeekdayHoursAdmin(admin.ModelAdmin):
+    list_display = ["location", "weekday", "mode", "summary"]
+    list_filter = ["location", "mode", "weekday"]
+    inlines = [OpeningRangeInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("location").prefetch_related("ranges")
+
+
+@admin.register(HolidayRule)
+class HolidayRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["reason", "start_date", "end_date", "location", "kind", "is_active"]
+    list_filter = ["kind", "is_active", "location"]
+    search_fields = ["reason"]
+    date_hierarchy = "start_date"
+    list_select_related = ["location"]
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "credentials", "npi", "user", "is_active"]
+    list_filter = ["is_active", "locations"]
+    search_fields = ["display_name", "npi", "user__email"]
+    filter_horizontal = ["locations"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(RoomCapability)
+class RoomCapabilityAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "location", "capability_names", "is_active"]
+    list_filter = ["location", "capabilities", "is_active"]
+    search_fields = ["name"]
+    filter_horizontal = ["capabilities"]
+    list_select_related = ["location"]
+
+    @admin.display(description="Capabilities")
+    def capability_names(self, room: Room) -> str:
+        return ", ".join(c.name for c in room.capabilities.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("capabilities")
+
+
+class FollowUpCheckInline(admin.TabularInline):
+    model = FollowUpCheck
+    extra = 0
+
+
+@admin.register(ProcedureType)
+class ProcedureTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "duration_minutes", "turnover_minutes", "sedation", "repeat_min_days", "is_active"]
+    list_filter = ["kind", "sedation", "requires_imaging", "requires_prior_authorization", "is_active", "locations"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["required_capabilities", "locations"]
+    inlines = [FollowUpCheckInline]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "kind", "color", "is_active")}),
+        ("Timing", {"fields": ("duration_minutes", "turnover_minutes")}),
+        ("Where", {"fields": ("required_capabilities", "locations")}),
+        ("Patient preparation", {"fields": ("sedation", "driver", "fasting_hours", "preparation")}),
+        ("Before booking", {"fields": ("requires_imaging", "requires_prior_authorization")}),
+        ("Repeat policy", {"fields": ("repeat_min_days", "repeat_max_per_year", "repeat_note")}),
+    )

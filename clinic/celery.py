@@ -1,0 +1,25 @@
+"""The Celery app, and the one place periodic tasks are defined.
+
+Beat runs django-celery-beat's DatabaseScheduler, which copies ``beat_schedule`` into its
+tables at start-up, so admins see (and can pause) every periodic task in the Django admin.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+
+app = Celery("clinic")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "roll-holidays-forward": {
+        # Yearly, on 2 January, so the holiday calendar always reaches two years ahead;
+        # the task is idempotent, so an extra run (or a missed one) does no harm.
+        "task": "clinic.tasks.roll_holidays_forward",
+        "schedule": crontab(minute=15, hour=3, day_of_month=2, month_of_year=1),
+    },
+}

@@ -1,0 +1,104 @@
+"""Writes on the clinic's shared data: role groups and the holiday calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import holidays
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import Closure, HolidayRule
+from clinic.roles import Role
+
+OBSERVED_SUFFIX = " (observed)"
+UNKNOWN_HOLIDAY = "%(value)s is not a holiday the calendar knows; pick one of: %(known)s."
+
+
+def roles_sync_groups(*, using: str = "default") -> None:
+    """Create each role's group and give it exactly the permissions clinic.roles lists."""
+    for role in Role:
+        group, _ = Group.objects.using(using).get_or_create(name=role.spec.group)
+        wanted = [role.spec.permission, *role.spec.model_permissions]
+        permissions = [_permission(name, using=using) for name in wanted]
+        group.permissions.set([p for p in permissions if p is not None])
+
+
+def _permission(dotted: str, *, using: str) -> Permission | None:
+    app_label, codename = dotted.split(".", 1)
+    return (
+        Permission.objects.using(using)
+        .filter(content_type__app_label=app_label, codename=codename)
+        .first()
+    )
+
+
+def user_grant_role(*, user, role: Role) -> None:
+    """Put a user in a role's group; clinic admins also get the Django admin."""
+    user.groups.add(Group.objects.get(name=role.spec.group))
+    if role is Role.CLINIC_ADMIN and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+
+
+def observed_holiday_dates(*, names: list[str], years: range, country: str | None = None) -> dict[str, list[dt.date]]:
+    """The date each named holiday is observed on in each year (a weekend holiday moves to
+    its weekday "(observed)" date, which may fall in the previous year)."""
+    calendar = holidays.country_holidays(country or settings.CLINIC_HOLIDAY_COUNTRY, years=years, observed=True)
+    actual: dict[str, list[dt.date]] = defaultdict(list)
+    observed: dict[str, list[dt.date]] = defaultdict(list)
+    for day, joined_names in calendar.items():
+        # The library joins two holidays on one date with "; ".
+        for name in joined_names.split("; "):
+            if name.endswith(OBSERVED_SUFFIX):
+                observed[name.removesuffix(OBSERVED_SUFFIX)].append(day)
+            else:
+                actual[name].append(day)
+    result = {}
+    for name in names:
+        days = []
+        for day in actual.get(name, []):
+            moved = [o for o in observed.get(name, []) if abs((o - day).days) <= 3]
+            days.append(moved[0] if moved else day)
+        result[name] = sorted(days)
+    return result
+
+
+def known_holiday_names(*, country: str | None = None) -> list[str]:
+    year = timezone.localdate().year
+    calendar = holidays.country_holidays(country or settings.CLINIC_HOLIDAY_COUNTRY, years=year, observed=False)
+    return sorted({name for joined in calendar.values() for name in joined.split("; ")})
+
+
+@transaction.atomic
+def closure_roll_holidays_forward(*, now: dt.datetime | None = None) -> list[Closure]:
+    """Make sure every active holiday rule has its closure for this year and the next two.
+
+    Idempotent: a (rule, date) that already has a row, even one an admin switched off, is
+    left alone, so removing a holiday sticks and a second run creates nothing.
+    """
+    today = timezone.localdate(now) if now else timezone.localdate()
+    years = range(today.year, today.year + settings.CLINIC_HOLIDAY_YEARS_AHEAD + 1)
+    rules = list(HolidayRule.objects.filter(is_active=True))
+    dates = observed_holiday_dates(names=[rule.name for rule in rules], years=years)
+    existing = set(
+        Closure.objects.filter(holiday_rule__in=rules).values_list("holiday_rule_id", "start_date")
+    )
+    created = []
+    for rule in rules:
+        for day in dates[rule.name]:
+            if (rule.pk, day) in existing:
+                continue
+            created.append(
+                Closure(
+                    holiday_rule=rule,
+                    start_date=day,
+                    end_date=day,
+                    kind=Closure.Kind.HOLIDAY,
+                    reason=rule.name,
+                )
+            )
+    return Closure.objects.bulk_create(created)

@@ -1,0 +1,293 @@
+"""Settings for every deployment, read from the environment.
+
+Two shapes share this one file:
+
+* the embedded default (nothing set): SQLite under ``var/``, Celery on its filesystem
+  transport under ``var/celery/``, e-mail written to ``var/mail/``;
+* production: ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL``, ``EMAIL_HOST`` and friends,
+  with ``DJANGO_DEBUG`` off and ``SECRET_KEY`` required.
+
+Every variable is read through :func:`env`, which records its name in ``ENV_VARS`` so
+tests can check that README and docker-compose.yml speak of the same variables.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+ENV_VARS: dict[str, str] = {}
+
+
+def env(name: str, default: str = "", *, doc: str) -> str:
+    """Read one environment variable and remember it (with its meaning) in ENV_VARS."""
+    ENV_VARS[name] = doc
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool, *, doc: str) -> bool:
+    raw = env(name, "1" if default else "0", doc=doc).strip().lower()
+    return raw in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "", *, doc: str) -> list[str]:
+    return [item.strip() for item in env(name, default, doc=doc).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False, doc="1 for local development; never in production.")
+
+VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var"), doc="Folder for local state (SQLite, mail, broker, uploads)."))
+
+MISSING_SECRET_KEY = (
+    "SECRET_KEY is not set. Production (DJANGO_DEBUG off) refuses to start without it: "
+    "set SECRET_KEY to a long random value, e.g. "
+    "python -c 'import secrets; print(secrets.token_urlsafe(64))'."
+)
+SECRET_KEY = env("SECRET_KEY", doc="Django's signing key; required when DJANGO_DEBUG is off.")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(MISSING_SECRET_KEY)
+    # Development only: a fixed key keeps sessions across restarts of `make run`.
+    SECRET_KEY = "django-insecure-local-development-only-never-use-in-production-0123456789"
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    "localhost,127.0.0.1,[::1]" if DEBUG else "",
+    doc="Comma-separated host names the site answers to.",
+)
+CSRF_TRUSTED_ORIGINS = env_list(
+    "CSRF_TRUSTED_ORIGINS", doc="Comma-separated origins (https://clinic.example.org) allowed to POST."
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "bootstrap",
+    "django_htmx",
+    "django_celery_beat",
+    "axes",
+    "clinic",
+    "conditions",
+    "referrals",
+    "scheduling",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "clinic.urls"
+WSGI_APPLICATION = "clinic.wsgi.application"
+ASGI_APPLICATION = "clinic.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "clinic.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+
+DATABASE_URL = env(
+    "DATABASE_URL",
+    f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+    doc="Database URL; default SQLite under VAR_DIR, production postgres://user:pass@host:5432/name.",
+)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE takes the write lock when a transaction starts, so a check-then-write
+        # (is this slot free? then insert) cannot interleave with another writer.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not memory: the integration tier starts a separate Celery worker that must
+    # see the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+
+# --- Users, login, sessions -------------------------------------------------------------
+
+AUTH_USER_MODEL = "clinic.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day: reset and invitation links expire
+
+# Login throttling: five failures for one account from one address locks it for 15 minutes.
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5", doc="Failed logins before a lockout."))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15", doc="Lockout length in minutes.")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0", doc="Reverse proxies in front of the app (for client IPs)."))
+
+# PHI on screen: sessions end after an idle period and when the browser closes.
+SESSION_COOKIE_AGE = 60 * int(env("SESSION_IDLE_MINUTES", "60", doc="Minutes of inactivity before logout."))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Security (production) -------------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True, doc="Redirect plain HTTP to HTTPS.")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000", doc="HSTS max-age in seconds."))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if env_bool("TRUST_X_FORWARDED_PROTO", False, doc="1 behind a TLS proxy that sets X-Forwarded-Proto."):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Time and language -------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", "America/Chicago", doc="Default zone for dates not tied to a location.")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and uploaded files --------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles"), doc="Where collectstatic puts files."))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded records hold PHI: they live outside every served folder and are streamed only
+# by views that check who is asking. There is deliberately no MEDIA_URL route.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "uploads"), doc="Private folder for uploaded records."))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- E-mail --------------------------------------------------------------------------------
+
+DEFAULT_FROM_EMAIL = env(
+    "DEFAULT_FROM_EMAIL",
+    "Institute of Interventional Pain Management <no-reply@clinic.localhost>",
+    doc="From address of every e-mail.",
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = env("EMAIL_HOST", doc="SMTP host; when unset, e-mails are written to VAR_DIR/mail.")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(env("EMAIL_PORT", "587", doc="SMTP port."))
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER", doc="SMTP user name.")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", doc="SMTP password.")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True, doc="STARTTLS to the SMTP server.")
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# --- Celery ----------------------------------------------------------------------------------
+
+REDIS_URL = env("REDIS_URL", doc="Redis URL (redis://host:6379/0); used as the Celery broker when set.")
+CELERY_BROKER_URL = env(
+    "CELERY_BROKER_URL",
+    REDIS_URL or "filesystem://",
+    doc="Celery broker; default REDIS_URL, else the filesystem transport under VAR_DIR/celery.",
+)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "celery"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # In and out must be the same folder: producers and consumers meet there.
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }
+    # kombu does not create its folders.
+    for _folder in ("queue", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message to be redelivered
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# --- Logging ----------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO", doc="Root log level.")},
+}
+
+# --- The clinic --------------------------------------------------------------------------------
+
+CLINIC_HOLIDAY_COUNTRY = env(
+    "CLINIC_HOLIDAY_COUNTRY", "US", doc="Country whose public holidays the clinic may observe (holidays library)."
+)
+# How many years of observed holidays exist ahead of today (this year plus the next two).
+CLINIC_HOLIDAY_YEARS_AHEAD = 2

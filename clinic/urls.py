@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from clinic import views
+from clinic.forms import EmailAuthenticationForm
+
+clinic_patterns = (
+    [path("setup/", views.setup, name="setup")],
+    "clinic",
+)
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("clinic/", include(clinic_patterns)),
+    path("referrals/", include("referrals.urls")),
+    path("scheduling/", include("scheduling.urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "Clinic administration"
+admin.site.site_title = "Clinic administration"

@@ -1,0 +1,45 @@
+"""Validators shared by every app."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+
+NPI_FORMAT = "An NPI is exactly 10 digits."
+NPI_CHECK_DIGIT = "This NPI's check digit is wrong: please re-check the number."
+UNKNOWN_TIME_ZONE = "%(value)s is not a known IANA time zone (e.g. America/Chicago)."
+
+# The card-issuer prefix for US health identifiers; the NPI check digit is computed as if
+# the 9-digit base were prefixed with it (CMS, "NPI check digit").
+_NPI_LUHN_PREFIX = "80840"
+
+
+def luhn_check_digit(digits: str) -> int:
+    """Return the Luhn check digit for a string of digits."""
+    total = 0
+    # Double every second digit starting from the rightmost digit of the payload.
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return (10 - total % 10) % 10
+
+
+def npi_is_valid(npi: str) -> bool:
+    return len(npi) == 10 and npi.isdigit() and luhn_check_digit(_NPI_LUHN_PREFIX + npi[:9]) == int(npi[9])
+
+
+def validate_npi(value: str) -> None:
+    if not (len(value) == 10 and value.isdigit()):
+        raise ValidationError(NPI_FORMAT, code="npi_format")
+    if not npi_is_valid(value):
+        raise ValidationError(NPI_CHECK_DIGIT, code="npi_check_digit")
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(UNKNOWN_TIME_ZONE, code="time_zone", params={"value": value})
