@@ -245,7 +245,9 @@ class Closure(models.Model):
     class Meta:
         ordering = ["start_date", "location"]
         constraints = [
-            models.CheckConstraint(condition=Q(start_date__lte=models.F("end_date")), name="closure_start_on_or_before_end"),
+            models.CheckConstraint(
+                condition=Q(start_date__lte=models.F("end_date")), name="closure_start_on_or_before_end"
+            ),
             # One generated row per observed holiday and date, whatever admins do with it.
             models.UniqueConstraint(
                 fields=["holiday_rule", "start_date"],
@@ -268,9 +270,7 @@ class Closure(models.Model):
 class Provider(models.Model):
     """A pain physician (or other clinician) who sees patients."""
 
-    user = models.OneToOneField(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="provider_profile"
-    )
+    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="provider_profile")
     display_name = models.CharField(max_length=120)
     credentials = models.CharField(max_length=40, blank=True, help_text="e.g. MD, DO, FIPP")
     npi = models.CharField("NPI", max_length=10, unique=True, validators=[validate_npi])

@@ -29,11 +29,7 @@ def roles_sync_groups(*, using: str = "default") -> None:
 
 def _permission(dotted: str, *, using: str) -> Permission | None:
     app_label, codename = dotted.split(".", 1)
-    return (
-        Permission.objects.using(using)
-        .filter(content_type__app_label=app_label, codename=codename)
-        .first()
-    )
+    return Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename).first()
 
 
 def user_grant_role(*, user, role: Role) -> None:
@@ -84,9 +80,7 @@ def closure_roll_holidays_forward(*, now: dt.datetime | None = None) -> list[Clo
     years = range(today.year, today.year + settings.CLINIC_HOLIDAY_YEARS_AHEAD + 1)
     rules = list(HolidayRule.objects.filter(is_active=True))
     dates = observed_holiday_dates(names=[rule.name for rule in rules], years=years)
-    existing = set(
-        Closure.objects.filter(holiday_rule__in=rules).values_list("holiday_rule_id", "start_date")
-    )
+    existing = set(Closure.objects.filter(holiday_rule__in=rules).values_list("holiday_rule_id", "start_date"))
     created = []
     for rule in rules:
         for day in dates[rule.name]:

@@ -44,7 +44,7 @@ DEBUG = env_bool("DJANGO_DEBUG", False, doc="1 for local development; never in p
 
 VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var"), doc="Folder for local state (SQLite, mail, broker, uploads)."))
 
-MISSING_SECRET_KEY = (
+NO_SIGNING_KEY_MESSAGE = (
     "SECRET_KEY is not set. Production (DJANGO_DEBUG off) refuses to start without it: "
     "set SECRET_KEY to a long random value, e.g. "
     "python -c 'import secrets; print(secrets.token_urlsafe(64))'."
@@ -52,9 +52,9 @@ MISSING_SECRET_KEY = (
 SECRET_KEY = env("SECRET_KEY", doc="Django's signing key; required when DJANGO_DEBUG is off.")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured(MISSING_SECRET_KEY)
+        raise ImproperlyConfigured(NO_SIGNING_KEY_MESSAGE)
     # Development only: a fixed key keeps sessions across restarts of `make run`.
-    SECRET_KEY = "django-insecure-local-development-only-never-use-in-production-0123456789"
+    SECRET_KEY = "django-insecure-local-development-only-never-use-in-production-0123456789"  # noqa: S105
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS",
