@@ -167,6 +167,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day: reset and invitation links exp
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5", doc="Failed logins before a lockout."))
 AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15", doc="Lockout length in minutes.")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The login form posts the e-mail address as "username" (Django's AuthenticationForm).
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0", doc="Reverse proxies in front of the app (for client IPs)."))
