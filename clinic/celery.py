@@ -16,6 +16,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "sweep-outgoing-messages": {
+        # The ledger is the truth; this only hands due rows to workers (see clinic.outbox).
+        "task": "clinic.tasks.sweep_outgoing_messages",
+        "schedule": 60.0,
+    },
     "roll-holidays-forward": {
         # Yearly, on 2 January, so the holiday calendar always reaches two years ahead;
         # the task is idempotent, so an extra run (or a missed one) does no harm.

@@ -402,3 +402,71 @@ class FollowUpCheck(models.Model):
     @property
     def offset(self) -> dt.timedelta:
         return dt.timedelta(hours=self.after) if self.unit == self.Unit.HOURS else dt.timedelta(days=self.after)
+
+
+class AuditEvent(models.Model):
+    """Who looked at or changed which PHI record, when, and from where (HIPAA access log)."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        CREATE = "create", "Created"
+        UPDATE = "update", "Changed"
+        DOWNLOAD = "download", "Downloaded"
+        DELETE = "delete", "Deleted"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=254, help_text="Who, kept even if the user is deleted.")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    summary = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        action = self.get_action_display()
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {action} {self.object_type} {self.object_id}"
+
+
+class OutgoingMessage(models.Model):
+    """One e-mail the clinic owes someone: the ledger is the truth, the broker only a nudge.
+
+    A row is written in the same transaction as the change that causes it, with a unique
+    key, so a retried request or a re-run sweep cannot owe the same message twice; a send
+    first claims the row with a conditional update, so two workers cannot both send it.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=60, db_index=True)
+    to_email = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    due_at = models.DateTimeField(db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="outgoing_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_email} ({self.get_status_display()})"

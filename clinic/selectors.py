@@ -31,3 +31,42 @@ def provider_list_active() -> QuerySet[Provider]:
 
 def procedure_type_list() -> QuerySet[ProcedureType]:
     return ProcedureType.objects.prefetch_related("required_capabilities", "locations", "follow_up_checks")
+
+
+def clinic_open_days(*, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Days in [start, end] on which at least one active location is open for its hours
+    (by-appointment days do not count) and no closure shuts that location."""
+    open_weekdays: dict[int, set[int]] = {}
+    for location_id, weekday in WeekdayHours.objects.filter(
+        location__is_active=True, mode=WeekdayHours.Mode.OPEN
+    ).values_list("location_id", "weekday"):
+        open_weekdays.setdefault(weekday, set()).add(location_id)
+    closures = list(
+        Closure.objects.in_force().overlapping(start, end).values_list("location_id", "start_date", "end_date")
+    )
+    days = []
+    day = start
+    while day <= end:
+        locations = set(open_weekdays.get(day.weekday(), ()))
+        for location_id, first, last in closures:
+            if first <= day <= last:
+                locations = set() if location_id is None else locations - {location_id}
+        if locations:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def nth_open_day_after(*, day: dt.date, n: int) -> dt.date:
+    """The n-th clinic open day after ``day`` (``day`` itself not counted)."""
+    # Look ahead in windows: holidays and long closures can push past a fixed guess.
+    window = max(14, n * 3)
+    start = day + dt.timedelta(days=1)
+    found: list[dt.date] = []
+    for _ in range(26):  # at most a year of windows; a clinic closed all year is misconfigured
+        end = start + dt.timedelta(days=window - 1)
+        found += clinic_open_days(start=start, end=end)
+        if len(found) >= n:
+            return found[n - 1]
+        start = end + dt.timedelta(days=1)
+    raise ValueError("The clinic has no open days in the coming year: check locations and hours.")

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "axes",
+    "phonenumber_field",
     "clinic",
     "conditions",
     "referrals",
@@ -222,6 +223,9 @@ STORAGES = {
     },
 }
 
+PHONENUMBER_DEFAULT_REGION = "US"
+PHONENUMBER_DEFAULT_FORMAT = "NATIONAL"
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -288,6 +292,7 @@ LOGGING = {
 
 # --- The clinic --------------------------------------------------------------------------------
 
+SITE_URL = env("SITE_URL", "http://localhost:8000", doc="The site's public base URL, for links in e-mails.").rstrip("/")
 CLINIC_HOLIDAY_COUNTRY = env(
     "CLINIC_HOLIDAY_COUNTRY", "US", doc="Country whose public holidays the clinic may observe (holidays library)."
 )

@@ -141,3 +141,56 @@ class ClosureFactory(factory.django.DjangoModelFactory):
     end_date = factory.SelfAttribute("start_date")
     reason = "Staff training"
     kind = Closure.Kind.CLOSURE
+
+
+# --- Referrals -------------------------------------------------------------------------
+
+
+class ReferringPracticeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.ReferringPractice"
+
+    name = factory.Sequence(lambda n: f"Practice {n} Family Medicine")
+    city = "Dardanelle"
+    state = "AR"
+    phone = "+14792290000"
+
+
+class ReferringPhysicianFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.ReferringPhysician"
+
+    practice = factory.SubFactory(ReferringPracticeFactory)
+    first_name = "Morgan"
+    last_name = factory.Sequence(lambda n: f"Referrer{n}")
+    credentials = "MD"
+    npi = factory.Sequence(lambda n: make_npi(50_000_000 + n))
+    specialty = "Family medicine"
+    email = factory.Sequence(lambda n: f"referrer{n}@practice.example")
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.Patient"
+
+    record_number = factory.Sequence(lambda n: f"P{n + 1000000:07d}")
+    first_name = "Jordan"
+    last_name = factory.Sequence(lambda n: f"Patient{n}")
+    date_of_birth = dt.date(1961, 4, 12)
+    sex = "female"
+    phone = "+14795550100"
+    email = factory.Sequence(lambda n: f"patient{n}@mail.example")
+    email_consent = True
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.Referral"
+
+    patient = factory.SubFactory(PatientFactory)
+    referring_physician = factory.SubFactory(ReferringPhysicianFactory)
+    received_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC))
+    review_due_at = factory.LazyAttribute(lambda o: o.received_at + dt.timedelta(days=3))
+    source = "portal"
+    reason = "Mid-back pain for 6 months, worse when turning."
+    urgency = "routine"

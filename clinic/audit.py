@@ -1,0 +1,29 @@
+"""The PHI access log: one call records who saw or changed what, from where."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.http import HttpRequest
+
+from clinic.models import AuditEvent
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # django-axes already resolved the client address (honouring PROXY_COUNT); reuse it so
+    # the lockout and the audit log agree on who the client was.
+    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(*, request: HttpRequest, action: str, obj: models.Model, summary: str = "") -> AuditEvent:
+    """Record one access to a PHI record by the user behind ``request``."""
+    user = request.user if request.user.is_authenticated else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_label=user.email if user else "anonymous",
+        action=action,
+        object_type=obj._meta.label,
+        object_id=str(obj.pk),
+        summary=summary[:300],
+        ip_address=client_ip(request),
+        path=request.get_full_path()[:300],
+    )

@@ -1,0 +1,74 @@
+"""Pages both referring physicians and clinic staff open; the access helpers decide who
+sees what, and outsiders get 404."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from clinic.audit import audit_record
+from clinic.models import AuditEvent
+from referrals import lifecycle, selectors
+
+
+@never_cache
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = selectors.get_referral_for_user(request.user, pk)
+    is_staff = selectors.is_clinic_staff(request.user)
+    audit_record(request=request, action=AuditEvent.Action.VIEW, obj=referral)
+    context = {
+        "referral": referral,
+        "is_staff": is_staff,
+        "events": selectors.referral_timeline(referral, for_referrer=not is_staff),
+        "allowed_targets": lifecycle.allowed_targets(referral.status),
+    }
+    if is_staff:
+        context.update(_staff_context(request, referral))
+    return render(request, "referrals/detail.html", context)
+
+
+def _staff_context(request: HttpRequest, referral) -> dict:
+    from referrals.views.staff import action_forms
+
+    return {
+        "duplicates": selectors.patient_possible_duplicates(
+            first_name=referral.patient.first_name,
+            last_name=referral.patient.last_name,
+            date_of_birth=referral.patient.date_of_birth,
+            email=referral.patient.email,
+            phone=str(referral.patient.phone or ""),
+            exclude_pk=referral.patient_id,
+        ),
+        "recent_same_procedure": selectors.referral_recent_same_procedure(
+            patient=referral.patient, procedure_id=referral.requested_procedure_id, exclude_pk=referral.pk
+        ),
+        **action_forms(referral),
+    }
+
+
+@never_cache
+@login_required
+def attachment(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
+    """Stream a record as a download, to those who may see its referral only."""
+    record = selectors.get_attachment_for_user(request.user, pk, file_pk)
+    audit_record(request=request, action=AuditEvent.Action.DOWNLOAD, obj=record, summary=record.original_name)
+    response = FileResponse(
+        record.file.open("rb"), as_attachment=True, filename=record.original_name, content_type=record.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@never_cache
+@login_required
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = selectors.get_patient_for_user(request.user, pk)
+    audit_record(request=request, action=AuditEvent.Action.VIEW, obj=patient)
+    referrals = selectors.referrals_visible_to(request.user).filter(patient=patient).select_related(
+        "referring_physician__practice", "requested_procedure"
+    )
+    return render(request, "referrals/patient.html", {"patient": patient, "referrals": referrals})
