@@ -1,0 +1,199 @@
+"""Availability and appointments.
+
+Times of day in templates are the location's wall-clock times; instants (time off,
+appointments) are stored in UTC. Overlaps of active appointments for one provider, room or
+patient are impossible on PostgreSQL (exclusion constraints added by migration 0002, which
+only runs there); elsewhere the booking service's immediate transaction serialises the
+check and the insert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from clinic.models import Location, ProcedureType, Provider, Room, User, Weekday
+from referrals.models import Patient, Referral
+
+END_BEFORE_START = "The end must be after the start."
+EFFECTIVE_TO_BEFORE_FROM = "The last day must be on or after the first day."
+
+
+class AvailabilityTemplate(models.Model):
+    """A provider's regular weekly hours at one location, e.g. Tuesdays 08:30-12:00."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="templates")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="provider_templates")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts = models.TimeField()
+    ends = models.TimeField()
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True, help_text="Leave empty for no end.")
+
+    class Meta:
+        ordering = ["provider", "weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(condition=Q(starts__lt=models.F("ends")), name="template_starts_before_ends"),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_from__lte=models.F("effective_to")),
+                name="template_effective_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M} at {self.location}"
+
+    def clean(self) -> None:
+        if self.starts and self.ends and self.starts >= self.ends:
+            raise ValidationError({"ends": END_BEFORE_START})
+        if self.effective_to and self.effective_from and self.effective_to < self.effective_from:
+            raise ValidationError({"effective_to": EFFECTIVE_TO_BEFORE_FROM})
+
+    def applies_on(self, day: dt.date) -> bool:
+        return (
+            day.weekday() == self.weekday
+            and self.effective_from <= day
+            and (self.effective_to is None or day <= self.effective_to)
+        )
+
+
+class ExtraAvailability(models.Model):
+    """A provider opening a specific date, e.g. a by-appointment Friday."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="extra_availability")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="extra_availability")
+    date = models.DateField()
+    starts = models.TimeField()
+    ends = models.TimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date", "starts"]
+        verbose_name_plural = "extra availability"
+        constraints = [
+            models.CheckConstraint(condition=Q(starts__lt=models.F("ends")), name="extra_starts_before_ends"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.date} {self.starts:%H:%M}-{self.ends:%H:%M} at {self.location}"
+
+    def clean(self) -> None:
+        if self.starts and self.ends and self.starts >= self.ends:
+            raise ValidationError({"ends": END_BEFORE_START})
+
+
+class TimeOff(models.Model):
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="time_off")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(condition=Q(starts_at__lt=models.F("ends_at")), name="time_off_starts_before_ends"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} off {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.starts_at >= self.ends_at:
+            raise ValidationError({"ends_at": END_BEFORE_START})
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.exclude(status__in=Appointment.INACTIVE_STATUSES)
+
+    def overlapping(self, starts_at: dt.datetime, ends_at: dt.datetime):
+        """Appointments whose blocked time (turnover included) meets [starts_at, ends_at)."""
+        return self.filter(starts_at__lt=ends_at, blocks_until__gt=starts_at)
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CONFIRMED = "confirmed", "Confirmed"
+        CHECKED_IN = "checked_in", "Checked in"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "No-show"
+        CANCELLED = "cancelled", "Cancelled"
+
+    # These free their time: the exclusion constraints ignore them.
+    INACTIVE_STATUSES = (Status.CANCELLED,)
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments")
+    procedure_type = models.ForeignKey(ProcedureType, on_delete=models.PROTECT, related_name="appointments")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(help_text="When the procedure ends.")
+    blocks_until = models.DateTimeField(help_text="When provider and room are free again (turnover included).")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    repeat_override_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why a provider allowed this despite the repeat policy."
+    )
+    # Bumped on every change of time or place: reminders are keyed on it, so a moved
+    # appointment gets fresh reminders and the old ones can be told apart.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(fields=["provider", "starts_at"], name="appointment_provider_idx"),
+            models.Index(fields=["room", "starts_at"], name="appointment_room_idx"),
+            models.Index(fields=["patient", "starts_at"], name="appointment_patient_idx"),
+            models.Index(fields=["location", "starts_at"], name="appointment_location_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=models.F("ends_at")) & Q(ends_at__lte=models.F("blocks_until")),
+                name="appointment_times_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_type} for {self.patient} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+    def get_absolute_url(self) -> str:
+        return reverse("scheduling:appointment", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status not in self.INACTIVE_STATUSES
+
+    @property
+    def local_starts_at(self) -> dt.datetime:
+        return self.starts_at.astimezone(self.location.zone)
+
+
+class AppointmentEvent(models.Model):
+    """Every change of an appointment: who, when, what, before and after."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=30)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["appointment", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,420 @@
+"""Writes on appointments: book, reschedule, cancel, change status. Each re-checks every
+slot rule inside its transaction (``SlotRules.problem``), records the change, and on
+PostgreSQL leans on the exclusion constraints for the race no check can see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.models import Location, ProcedureType, Provider, Room, User
+from clinic.roles import Role, has_role
+from referrals.models import Patient, Referral
+from referrals.services import referral_mark_completed, referral_mark_scheduled, referral_return_to_queue
+from scheduling import availability as rules_mod
+from scheduling.availability import Candidate, SlotRules
+from scheduling.models import Appointment, AppointmentEvent
+from scheduling.selectors import Slot, find_slots
+
+A = Appointment.Status
+
+# One message per broken rule, as the scheduler reads it.
+PROBLEM_MESSAGES = {
+    rules_mod.PAST: "That time has already passed.",
+    rules_mod.NOTICE: "That is inside {location}'s minimum notice of {notice} hours.",
+    rules_mod.HORIZON: "That is beyond {location}'s booking horizon of {horizon} days.",
+    rules_mod.OFF_GRID: "Appointments at {location} start on the {grid}-minute grid (e.g. 08:30, 08:45).",
+    rules_mod.LOCATION_CANNOT_HOST: "{location} does not host {procedure}.",
+    rules_mod.CLOSED: "{location} is closed on {day} ({closure}).",
+    rules_mod.CLOSED_WEEKDAY: "{location} is closed on {weekday}s.",
+    rules_mod.BY_APPOINTMENT: (
+        "{day} is a by-appointment day at {location} and {provider} has not opened it: add their availability first."
+    ),
+    rules_mod.OUTSIDE_HOURS: "That is outside {location}'s hours on {weekday} ({hours}).",
+    rules_mod.PROVIDER_NOT_HERE: "{provider} does not work at {location}.",
+    rules_mod.PROVIDER_UNAVAILABLE: "{provider} is not available for the whole {minutes} minutes then.",
+    rules_mod.PROVIDER_BUSY: "{provider} already has an appointment then.",
+    rules_mod.ROOM_WRONG_PLACE: "{room} is not at {location}.",
+    rules_mod.ROOM_LACKS_CAPABILITY: "{room} does not have what {procedure} needs ({capabilities}).",
+    rules_mod.ROOM_BUSY: "No suitable room is free then.",
+    rules_mod.PATIENT_BUSY: "The patient already has an appointment then.",
+    rules_mod.REPEAT_POLICY: (
+        "{procedure} must be {rule} for one patient; the last was on {last}, so the earliest is {earliest}."
+    ),
+}
+END_BEFORE_START = "The end must be after the start."
+JUST_TAKEN = "That time was just taken by another booking. Here are the next free times."
+REFERRAL_REQUIRED = (
+    "The clinic sees patients by referral only: a new patient's first appointment must come from an accepted referral."
+)
+REFERRAL_NOT_BOOKABLE = "Referral {reference} is {status}; only accepted referrals can be booked."
+REFERRAL_OTHER_PATIENT = "That referral is for another patient."
+CANCEL_NEEDS_REASON = "Give a reason for cancelling."
+OVERRIDE_ONLY_REPEAT = "Only the repeat policy may be overridden, and only by a provider with a reason."
+ILLEGAL_STATUS = "An appointment that is {current} cannot become {target}."
+NOT_ACTIVE = "This appointment is cancelled: book a new one instead."
+
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    A.BOOKED: frozenset({A.CONFIRMED, A.CHECKED_IN, A.NO_SHOW, A.CANCELLED}),
+    A.CONFIRMED: frozenset({A.CHECKED_IN, A.NO_SHOW, A.CANCELLED}),
+    A.CHECKED_IN: frozenset({A.COMPLETED, A.CANCELLED}),
+    A.COMPLETED: frozenset(),
+    A.NO_SHOW: frozenset(),
+    A.CANCELLED: frozenset(),
+}
+
+
+class SlotUnavailable(ValidationError):
+    """The chosen time breaks a rule; ``code`` names it."""
+
+
+@dataclass
+class SlotTaken(Exception):
+    """Lost a race: the time was free when checked but taken at insert."""
+
+    alternatives: list[Slot]
+
+    def __str__(self) -> str:
+        return JUST_TAKEN
+
+
+def problem_message(rules: SlotRules, candidate: Candidate, code: str, *, minutes: int) -> str:
+    location, pt = candidate.location, rules.procedure_type
+    local = candidate.starts_at.astimezone(location.zone)
+    day = local.date()
+    limit = rules.repeat_limit(candidate.starts_at) if code == rules_mod.REPEAT_POLICY else None
+    return PROBLEM_MESSAGES[code].format(
+        location=location.name,
+        notice=location.minimum_notice_hours,
+        horizon=location.booking_horizon_days,
+        grid=location.slot_grid_minutes,
+        procedure=pt.name,
+        day=f"{day:%A %-d %B %Y}",
+        weekday=f"{day:%A}",
+        closure=rules.closure_on(location, day) or "",
+        hours=", ".join(f"{o:%H:%M}-{c:%H:%M}" for o, c in rules.opening_ranges(location, day)) or "none",
+        provider=candidate.provider,
+        minutes=minutes + pt.turnover_minutes,
+        room=candidate.room,
+        capabilities=", ".join(c.name for c in pt.required_capabilities.all()),
+        rule=limit.rule if limit else "",
+        last=f"{limit.last_date:%-d %B %Y}" if limit else "",
+        earliest=f"{limit.earliest:%-d %B %Y}" if limit else "",
+    )
+
+
+def check_slot(
+    *,
+    procedure_type: ProcedureType,
+    location: Location,
+    provider: Provider,
+    room: Room | None,
+    starts_at: dt.datetime,
+    patient: Patient,
+    minutes: int,
+    now: dt.datetime,
+    allow_repeat_override: bool = False,
+    exclude_appointment_id: int | None = None,
+) -> Room:
+    """Raise SlotUnavailable with the specific message unless the slot can be booked;
+    return the room to use (the deterministic first free one when none was chosen)."""
+    occupied = dt.timedelta(minutes=minutes + procedure_type.turnover_minutes)
+    rules = SlotRules.load(
+        procedure_type=procedure_type,
+        range_start=starts_at - dt.timedelta(minutes=1),
+        range_end=starts_at + occupied + dt.timedelta(minutes=1),
+        now=now,
+        location=location,
+        provider=provider,
+        patient=patient,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    candidate = Candidate(location, provider, room, starts_at)
+    code = rules.problem(candidate, minutes=minutes)
+    if code == rules_mod.REPEAT_POLICY and allow_repeat_override:
+        code = None
+    if code is not None:
+        raise SlotUnavailable(problem_message(rules, candidate, code, minutes=minutes), code=code)
+    chosen = room or rules.free_room(location, starts_at, starts_at + occupied)
+    assert chosen is not None  # problem() already refused when no room is free
+    return chosen
+
+
+def _snapshot(appointment: Appointment) -> dict:
+    return {
+        "status": appointment.status,
+        "starts_at": appointment.starts_at.isoformat() if appointment.starts_at else None,
+        "ends_at": appointment.ends_at.isoformat() if appointment.ends_at else None,
+        "provider": appointment.provider_id,
+        "room": appointment.room_id,
+        "location": appointment.location_id,
+    }
+
+
+def _record(appointment: Appointment, *, action: str, actor: User | None, before: dict, now: dt.datetime, note=""):
+    AppointmentEvent.objects.create(
+        appointment=appointment,
+        action=action,
+        actor=actor,
+        at=now,
+        before=before,
+        after=_snapshot(appointment),
+        note=note[:300],
+    )
+
+
+def _check_referral(*, patient: Patient, referral: Referral | None) -> None:
+    """Referral-only: a patient with no appointment yet needs an accepted referral."""
+    if referral is not None:
+        if referral.patient_id != patient.pk:
+            raise ValidationError(REFERRAL_OTHER_PATIENT, code="referral_patient")
+        if referral.status != Referral.Status.ACCEPTED:
+            raise ValidationError(
+                REFERRAL_NOT_BOOKABLE.format(
+                    reference=referral.reference, status=referral.get_status_display().lower()
+                ),
+                code="referral_status",
+            )
+        return
+    if not Appointment.objects.filter(patient=patient).exclude(status=A.CANCELLED).exists():
+        raise ValidationError(REFERRAL_REQUIRED, code="referral_required")
+
+
+def _alternatives(**search) -> list[Slot]:
+    return find_slots(limit=5, **search).slots
+
+
+def appointment_book(
+    *,
+    actor: User,
+    patient: Patient,
+    procedure_type: ProcedureType,
+    location: Location,
+    provider: Provider,
+    starts_at: dt.datetime,
+    room: Room | None = None,
+    referral: Referral | None = None,
+    ends_at: dt.datetime | None = None,
+    repeat_override_reason: str = "",
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book one appointment, re-checking every rule inside the transaction.
+
+    Raises SlotUnavailable (a rule, with its message), ValidationError (referral rules) or
+    SlotTaken (lost a race, with the next free alternatives).
+    """
+    now = now or timezone.now()
+    minutes = _minutes(procedure_type, starts_at, ends_at)
+    override = _override_allowed(actor, repeat_override_reason)
+    try:
+        with transaction.atomic():
+            _check_referral(patient=patient, referral=referral)
+            chosen_room = check_slot(
+                procedure_type=procedure_type,
+                location=location,
+                provider=provider,
+                room=room,
+                starts_at=starts_at,
+                patient=patient,
+                minutes=minutes,
+                now=now,
+                allow_repeat_override=override,
+            )
+            appointment = Appointment.objects.create(
+                patient=patient,
+                referral=referral,
+                procedure_type=procedure_type,
+                provider=provider,
+                room=chosen_room,
+                location=location,
+                starts_at=starts_at,
+                ends_at=starts_at + dt.timedelta(minutes=minutes),
+                blocks_until=starts_at + dt.timedelta(minutes=minutes + procedure_type.turnover_minutes),
+                repeat_override_reason=repeat_override_reason.strip() if override else "",
+                created_by=actor,
+            )
+            _record(
+                appointment,
+                action="booked",
+                actor=actor,
+                before={},
+                now=now,
+                note=f"Repeat policy overridden: {repeat_override_reason}" if override else "",
+            )
+            if referral is not None:
+                referral_mark_scheduled(
+                    referral=referral, actor=actor, appointment_summary=describe(appointment), now=now
+                )
+    except IntegrityError as exc:
+        if not _is_overlap(exc):
+            raise
+        raise SlotTaken(
+            _alternatives(procedure_type=procedure_type, location=location, patient=patient, start=starts_at, now=now)
+        ) from exc
+    return appointment
+
+
+def _minutes(procedure_type: ProcedureType, starts_at: dt.datetime, ends_at: dt.datetime | None) -> int:
+    if ends_at is None:
+        return procedure_type.duration_minutes
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": END_BEFORE_START}, code="end_before_start")
+    return int((ends_at - starts_at).total_seconds() // 60)
+
+
+def _override_allowed(actor: User, reason: str) -> bool:
+    """Only a provider may override, and only with a reason (recorded on the appointment)."""
+    if not reason.strip():
+        return False
+    if not has_role(actor, Role.PROVIDER):
+        raise ValidationError(OVERRIDE_ONLY_REPEAT, code="override_not_allowed")
+    return True
+
+
+def _is_overlap(exc: IntegrityError) -> bool:
+    text = str(exc)
+    return "appointment_no_" in text and "overlap" in text
+
+
+def describe(appointment: Appointment) -> str:
+    """Date, time and place in the location's zone, e.g. for the referrer's e-mail."""
+    local = appointment.local_starts_at
+    lines = appointment.location.address_lines
+    return (
+        f"{appointment.procedure_type.name} with {appointment.provider} on {local:%A %-d %B %Y at %-I:%M %p} "
+        f"({local:%Z}) at {appointment.location.name}, {', '.join(lines)}."
+    )
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    actor: User,
+    starts_at: dt.datetime,
+    provider: Provider | None = None,
+    location: Location | None = None,
+    room: Room | None = None,
+    reason: str = "",
+    repeat_override_reason: str = "",
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Move an appointment atomically: the old time is released only if the new one is taken."""
+    now = now or timezone.now()
+    override = _override_allowed(actor, repeat_override_reason) or bool(appointment.repeat_override_reason)
+    provider = provider or appointment.provider
+    location = location or appointment.location
+    minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    try:
+        with transaction.atomic():
+            locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+            if not locked.is_active or locked.status in (A.COMPLETED, A.NO_SHOW):
+                raise ValidationError(NOT_ACTIVE, code="not_active")
+            before = _snapshot(locked)
+            chosen_room = check_slot(
+                procedure_type=locked.procedure_type,
+                location=location,
+                provider=provider,
+                room=room if room is not None or location.pk != locked.location_id else None,
+                starts_at=starts_at,
+                patient=locked.patient,
+                minutes=minutes,
+                now=now,
+                allow_repeat_override=override,
+                exclude_appointment_id=locked.pk,
+            )
+            locked.starts_at = starts_at
+            locked.ends_at = starts_at + dt.timedelta(minutes=minutes)
+            locked.blocks_until = locked.ends_at + dt.timedelta(minutes=locked.procedure_type.turnover_minutes)
+            locked.provider, locked.location, locked.room = provider, location, chosen_room
+            locked.status = A.BOOKED  # a moved appointment needs confirming again
+            locked.version += 1
+            if repeat_override_reason.strip():
+                locked.repeat_override_reason = repeat_override_reason.strip()
+            locked.save()
+            _record(locked, action="rescheduled", actor=actor, before=before, now=now, note=reason)
+    except IntegrityError as exc:
+        if not _is_overlap(exc):
+            raise
+        raise SlotTaken(
+            _alternatives(
+                procedure_type=appointment.procedure_type,
+                location=location,
+                patient=appointment.patient,
+                start=starts_at,
+                exclude_appointment_id=appointment.pk,
+                now=now,
+            )
+        ) from exc
+    return locked
+
+
+@transaction.atomic
+def appointment_cancel(
+    *, appointment: Appointment, actor: User, reason: str, now: dt.datetime | None = None
+) -> Appointment:
+    """Cancel with a reason; the time is free at once. A referral whose first visit this
+    was goes back to the scheduler's queue."""
+    if not reason.strip():
+        raise ValidationError({"reason": CANCEL_NEEDS_REASON}, code="cancel_reason")
+    appointment = _set_status(
+        appointment, A.CANCELLED, actor=actor, now=now, note=reason.strip(), extra={"cancel_reason": reason.strip()}
+    )
+    referral = appointment.referral
+    if (
+        referral is not None
+        and referral.status == Referral.Status.SCHEDULED
+        and not referral.appointments.active().exists()
+    ):
+        referral_return_to_queue(
+            referral=referral, actor=actor, reason=f"Appointment cancelled: {reason.strip()}", now=now
+        )
+    return appointment
+
+
+@transaction.atomic
+def appointment_set_status(
+    *,
+    appointment: Appointment,
+    status: str,
+    actor: User,
+    note: str = "",
+    outcome_summary: str = "",
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Confirm, check in, complete or mark a no-show. Completing the referral's visit
+    completes the referral (with the outcome summary for the referrer)."""
+    if status == A.CANCELLED:
+        return appointment_cancel(appointment=appointment, actor=actor, reason=note, now=now)
+    appointment = _set_status(appointment, status, actor=actor, now=now, note=note)
+    referral = appointment.referral
+    if status == A.COMPLETED and referral is not None and referral.status == Referral.Status.SCHEDULED:
+        referral_mark_completed(
+            referral=referral,
+            actor=actor,
+            outcome_summary=outcome_summary or f"{appointment.procedure_type.name} completed.",
+            now=now,
+        )
+    return appointment
+
+
+def _set_status(appointment: Appointment, status: str, *, actor, now, note="", extra=None) -> Appointment:
+    now = now or timezone.now()
+    locked = Appointment.objects.select_for_update().select_related("referral").get(pk=appointment.pk)
+    if status not in STATUS_TRANSITIONS[locked.status]:
+        raise ValidationError(
+            ILLEGAL_STATUS.format(current=locked.get_status_display().lower(), target=A(status).label.lower()),
+            code="illegal_status",
+        )
+    before = _snapshot(locked)
+    locked.status = status
+    fields = ["status", "updated_at"]
+    for name, value in (extra or {}).items():
+        setattr(locked, name, value)
+        fields.append(name)
+    locked.save(update_fields=fields)
+    _record(locked, action=status, actor=actor, before=before, now=now, note=note)
+    return locked
