@@ -5,10 +5,9 @@ PostgreSQL leans on the exclusion constraints for the race no check can see."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import Location, ProcedureType, Provider, Room, User
@@ -72,14 +71,20 @@ class SlotUnavailable(ValidationError):
     """The chosen time breaks a rule; ``code`` names it."""
 
 
-@dataclass
-class SlotTaken(Exception):
-    """Lost a race: the time was free when checked but taken at insert."""
+class SlotTaken(SlotUnavailable):
+    """Lost a race: another booking took the time moments ago (seen by the check, or by the
+    exclusion constraint at insert). Carries the next free alternatives."""
 
-    alternatives: list[Slot]
+    def __init__(self, alternatives: list[Slot]) -> None:
+        super().__init__(JUST_TAKEN, code="just_taken")
+        self.alternatives = alternatives
 
     def __str__(self) -> str:
         return JUST_TAKEN
+
+
+# Rules another booking can break between the user's look and their click.
+BUSY_CODES = {rules_mod.PROVIDER_BUSY, rules_mod.ROOM_BUSY, rules_mod.PATIENT_BUSY, rules_mod.REPEAT_POLICY}
 
 
 def problem_message(rules: SlotRules, candidate: Candidate, code: str, *, minutes: int) -> str:
@@ -99,7 +104,7 @@ def problem_message(rules: SlotRules, candidate: Candidate, code: str, *, minute
         hours=", ".join(f"{o:%H:%M}-{c:%H:%M}" for o, c in rules.opening_ranges(location, day)) or "none",
         provider=candidate.provider,
         minutes=minutes + pt.turnover_minutes,
-        room=candidate.room,
+        room=candidate.room.name if candidate.room else "",
         capabilities=", ".join(c.name for c in pt.required_capabilities.all()),
         rule=limit.rule if limit else "",
         last=f"{limit.last_date:%-d %B %Y}" if limit else "",
@@ -119,9 +124,14 @@ def check_slot(
     now: dt.datetime,
     allow_repeat_override: bool = False,
     exclude_appointment_id: int | None = None,
+    offered_at: dt.datetime | None = None,
 ) -> Room:
     """Raise SlotUnavailable with the specific message unless the slot can be booked;
-    return the room to use (the deterministic first free one when none was chosen)."""
+    return the room to use (the deterministic first free one when none was chosen).
+
+    ``offered_at`` is when the user was shown this slot as free: a conflict booked after
+    that is a lost race, answered with SlotTaken and alternatives.
+    """
     occupied = dt.timedelta(minutes=minutes + procedure_type.turnover_minutes)
     rules = SlotRules.load(
         procedure_type=procedure_type,
@@ -137,6 +147,17 @@ def check_slot(
     code = rules.problem(candidate, minutes=minutes)
     if code == rules_mod.REPEAT_POLICY and allow_repeat_override:
         code = None
+    if code in BUSY_CODES and offered_at and _taken_since(rules, candidate, patient, occupied, offered_at):
+        raise SlotTaken(
+            _alternatives(
+                procedure_type=procedure_type,
+                location=location,
+                patient=patient,
+                start=starts_at,
+                exclude_appointment_id=exclude_appointment_id,
+                now=now,
+            )
+        )
     if code is not None:
         raise SlotUnavailable(problem_message(rules, candidate, code, minutes=minutes), code=code)
     chosen = room or rules.free_room(location, starts_at, starts_at + occupied)
@@ -144,11 +165,25 @@ def check_slot(
     return chosen
 
 
+def _taken_since(
+    rules: SlotRules, candidate: Candidate, patient: Patient, occupied: dt.timedelta, offered_at: dt.datetime
+) -> bool:
+    """Whether what blocks the candidate was booked after the user was shown it free: a
+    clash in time, or (for the repeat policy) the same procedure for the same patient."""
+    rooms = [candidate.room.pk] if candidate.room else list(rules.capable_room_ids)
+    clash = Q(provider=candidate.provider) | Q(room_id__in=rooms) | Q(patient=patient)
+    recent = Appointment.objects.active().filter(created_at__gt=offered_at)
+    return (
+        recent.overlapping(candidate.starts_at, candidate.starts_at + occupied).filter(clash).exists()
+        or recent.filter(patient=patient, procedure_type=rules.procedure_type).exists()
+    )
+
+
 def _snapshot(appointment: Appointment) -> dict:
     return {
         "status": appointment.status,
-        "starts_at": appointment.starts_at.isoformat() if appointment.starts_at else None,
-        "ends_at": appointment.ends_at.isoformat() if appointment.ends_at else None,
+        "starts_at": appointment.starts_at.astimezone(dt.UTC).isoformat(),
+        "ends_at": appointment.ends_at.astimezone(dt.UTC).isoformat(),
         "provider": appointment.provider_id,
         "room": appointment.room_id,
         "location": appointment.location_id,
@@ -200,6 +235,7 @@ def appointment_book(
     referral: Referral | None = None,
     ends_at: dt.datetime | None = None,
     repeat_override_reason: str = "",
+    offered_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> Appointment:
     """Book one appointment, re-checking every rule inside the transaction.
@@ -223,6 +259,7 @@ def appointment_book(
                 minutes=minutes,
                 now=now,
                 allow_repeat_override=override,
+                offered_at=offered_at,
             )
             appointment = Appointment.objects.create(
                 patient=patient,
@@ -300,6 +337,7 @@ def appointment_reschedule(
     room: Room | None = None,
     reason: str = "",
     repeat_override_reason: str = "",
+    offered_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> Appointment:
     """Move an appointment atomically: the old time is released only if the new one is taken."""
@@ -325,6 +363,7 @@ def appointment_reschedule(
                 now=now,
                 allow_repeat_override=override,
                 exclude_appointment_id=locked.pk,
+                offered_at=offered_at,
             )
             locked.starts_at = starts_at
             locked.ends_at = starts_at + dt.timedelta(minutes=minutes)
@@ -403,7 +442,7 @@ def appointment_set_status(
 
 def _set_status(appointment: Appointment, status: str, *, actor, now, note="", extra=None) -> Appointment:
     now = now or timezone.now()
-    locked = Appointment.objects.select_for_update().select_related("referral").get(pk=appointment.pk)
+    locked = Appointment.objects.select_for_update(of=("self",)).select_related("referral").get(pk=appointment.pk)
     if status not in STATUS_TRANSITIONS[locked.status]:
         raise ValidationError(
             ILLEGAL_STATUS.format(current=locked.get_status_display().lower(), target=A(status).label.lower()),

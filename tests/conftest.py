@@ -59,3 +59,15 @@ def pytest_runtest_makereport(item, call):
     if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"Skipped in CI, which must run every test: {report.longrepr}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked postgres need PostgreSQL; off it (a laptop on SQLite) they are skipped,
+    which CI turns into a failure: CI runs them on PostgreSQL and deselects them on SQLite."""
+    from django.conf import settings
+
+    if settings.USING_POSTGRES:
+        return
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))

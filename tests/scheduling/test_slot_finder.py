@@ -101,7 +101,9 @@ def test_time_off_and_existing_bookings_remove_overlapping_slots_turnover_includ
 def test_slot_names_provider_and_first_free_room_deterministically(world):
     from tests.factories import RoomFactory
 
-    second = RoomFactory(location=world.location, name="Another fluoro", capabilities=list(world.fluoro.capabilities.all()))
+    second = RoomFactory(
+        location=world.location, name="Another fluoro", capabilities=list(world.fluoro.capabilities.all())
+    )
     slots = find_slots(
         procedure_type=world.epidural, start=local(world.location, 2026, 12, 1, 8), end=local(world.location, 2026, 12, 1, 9), now=NOW
     ).slots  # fmt: skip
