@@ -5,6 +5,7 @@ PostgreSQL leans on the exclusion constraints for the race no check can see."""
 from __future__ import annotations
 
 import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q

@@ -81,7 +81,9 @@ def test_time_off_and_existing_bookings_remove_overlapping_slots_turnover_includ
     from scheduling.models import Appointment
 
     TimeOff.objects.create(
-        provider=world.provider, starts_at=local(world.location, 2026, 12, 1, 12), ends_at=local(world.location, 2026, 12, 1, 13)
+        provider=world.provider,
+        starts_at=local(world.location, 2026, 12, 1, 12),
+        ends_at=local(world.location, 2026, 12, 1, 13),
     )  # fmt: skip
     start = local(world.location, 2026, 12, 1, 9)
     Appointment.objects.create(
@@ -94,7 +96,8 @@ def test_time_off_and_existing_bookings_remove_overlapping_slots_turnover_includ
     assert "08:15" not in times
     assert {"09:00", "09:15", "09:30"}.isdisjoint(times)
     assert "09:45" in times  # free again after 09:30 + 15 minutes turnover
-    assert "11:15" in times and "11:30" not in times  # 11:30 + 45 runs into the 12:00 time off
+    assert "11:15" in times
+    assert "11:30" not in times  # 11:30 + 45 runs into the 12:00 time off
     assert "13:00" in times
 
 
@@ -105,7 +108,10 @@ def test_slot_names_provider_and_first_free_room_deterministically(world):
         location=world.location, name="Another fluoro", capabilities=list(world.fluoro.capabilities.all())
     )
     slots = find_slots(
-        procedure_type=world.epidural, start=local(world.location, 2026, 12, 1, 8), end=local(world.location, 2026, 12, 1, 9), now=NOW
+        procedure_type=world.epidural,
+        start=local(world.location, 2026, 12, 1, 8),
+        end=local(world.location, 2026, 12, 1, 9),
+        now=NOW,
     ).slots  # fmt: skip
     assert [(s.local.strftime("%H:%M"), s.provider, s.room) for s in slots] == [
         ("08:30", world.provider, second),
