@@ -276,7 +276,9 @@ class SlotRules:
         """
         pt = self.procedure_type
         location = candidate.location
-        start = candidate.starts_at
+        # Arithmetic in UTC: adding minutes to an aware local time adds wall-clock minutes,
+        # which is wrong across a DST change.
+        start = candidate.starts_at.astimezone(dt.UTC)
         duration = dt.timedelta(minutes=minutes or pt.duration_minutes)
         end = start + duration  # real minutes, whatever the wall clock does
         blocked_end = end + dt.timedelta(minutes=pt.turnover_minutes)

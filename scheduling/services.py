@@ -245,6 +245,7 @@ def appointment_book(
     SlotTaken (lost a race, with the next free alternatives).
     """
     now = now or timezone.now()
+    starts_at = _utc(starts_at)
     minutes = _minutes(procedure_type, starts_at, ends_at)
     override = _override_allowed(actor, repeat_override_reason)
     try:
@@ -296,6 +297,14 @@ def appointment_book(
     return appointment
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """Times are computed and stored in UTC: minutes added to an aware local time would be
+    wall-clock minutes, wrong across a DST change."""
+    if timezone.is_naive(moment):
+        raise ValueError("Appointment times must be timezone-aware.")
+    return moment.astimezone(dt.UTC)
+
+
 def _minutes(procedure_type: ProcedureType, starts_at: dt.datetime, ends_at: dt.datetime | None) -> int:
     if ends_at is None:
         return procedure_type.duration_minutes
@@ -343,6 +352,7 @@ def appointment_reschedule(
 ) -> Appointment:
     """Move an appointment atomically: the old time is released only if the new one is taken."""
     now = now or timezone.now()
+    starts_at = _utc(starts_at)
     override = _override_allowed(actor, repeat_override_reason) or bool(appointment.repeat_override_reason)
     provider = provider or appointment.provider
     location = location or appointment.location
