@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from clinic.validators import validate_npi, validate_time_zone
+from clinic.validators import validate_holiday_name, validate_npi, validate_time_zone
 
 RANGE_END_BEFORE_START = "The end must be after the start."
 CLOSURE_END_BEFORE_START = "The last day must be on or after the first day."
@@ -193,7 +193,9 @@ class HolidayRule(models.Model):
     The yearly roll-forward turns active rules into Closure rows on their observed dates.
     """
 
-    name = models.CharField(max_length=100, unique=True, help_text="As the holidays library names it.")
+    name = models.CharField(
+        max_length=100, unique=True, validators=[validate_holiday_name], help_text="As the holidays library names it."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

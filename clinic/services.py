@@ -15,7 +15,6 @@ from clinic.models import Closure, HolidayRule
 from clinic.roles import Role
 
 OBSERVED_SUFFIX = " (observed)"
-UNKNOWN_HOLIDAY = "%(value)s is not a holiday the calendar knows; pick one of: %(known)s."
 
 
 def roles_sync_groups(*, using: str = "default") -> None:
@@ -55,18 +54,12 @@ def observed_holiday_dates(*, names: list[str], years: range, country: str | Non
                 actual[name].append(day)
     result = {}
     for name in names:
-        days = []
-        for day in actual.get(name, []):
-            moved = [o for o in observed.get(name, []) if abs((o - day).days) <= 3]
-            days.append(moved[0] if moved else day)
-        result[name] = sorted(days)
+        moved_to = observed.get(name, [])
+        # Every observed date counts (even one standing in for a holiday of next year,
+        # like New Year's Day on 31 December); an actual date counts unless it moved.
+        kept = [day for day in actual.get(name, []) if not any(abs((o - day).days) <= 3 for o in moved_to)]
+        result[name] = sorted(set(moved_to) | set(kept))
     return result
-
-
-def known_holiday_names(*, country: str | None = None) -> list[str]:
-    year = timezone.localdate().year
-    calendar = holidays.country_holidays(country or settings.CLINIC_HOLIDAY_COUNTRY, years=year, observed=False)
-    return sorted({name for joined in calendar.values() for name in joined.split("; ")})
 
 
 @transaction.atomic

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
+import holidays
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 NPI_FORMAT = "An NPI is exactly 10 digits."
 NPI_CHECK_DIGIT = "This NPI's check digit is wrong: please re-check the number."
+UNKNOWN_HOLIDAY = "%(value)s is not a holiday the calendar knows; pick one of: %(known)s."
 UNKNOWN_TIME_ZONE = "%(value)s is not a known IANA time zone (e.g. America/Chicago)."
 
 # The card-issuer prefix for US health identifiers; the NPI check digit is computed as if
@@ -43,3 +47,16 @@ def validate_npi(value: str) -> None:
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(UNKNOWN_TIME_ZONE, code="time_zone", params={"value": value})
+
+
+def known_holiday_names() -> list[str]:
+    """Names of the configured country's public holidays (the same every year)."""
+    year = dt.date.today().year
+    calendar = holidays.country_holidays(settings.CLINIC_HOLIDAY_COUNTRY, years=year, observed=False)
+    return sorted({name for joined in calendar.values() for name in joined.split("; ")})
+
+
+def validate_holiday_name(value: str) -> None:
+    known = known_holiday_names()
+    if value not in known:
+        raise ValidationError(UNKNOWN_HOLIDAY, code="holiday", params={"value": value, "known": ", ".join(known)})

@@ -68,7 +68,9 @@ def attachment(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = selectors.get_patient_for_user(request.user, pk)
     audit_record(request=request, action=AuditEvent.Action.VIEW, obj=patient)
-    referrals = selectors.referrals_visible_to(request.user).filter(patient=patient).select_related(
-        "referring_physician__practice", "requested_procedure"
+    referrals = (
+        selectors.referrals_visible_to(request.user)
+        .filter(patient=patient)
+        .select_related("referring_physician__practice", "requested_procedure")
     )
     return render(request, "referrals/patient.html", {"patient": patient, "referrals": referrals})

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 def _location_with_everything(n: int):
     location = LocationFactory(name=f"Site {n}", slug=f"site-{n}")
-    set_weekday_hours(location, 0, WeekdayHours.Mode.OPEN, (dt.time(8, 30), dt.time(12)), (dt.time(13), dt.time(16, 30)))
+    set_weekday_hours(
+        location, 0, WeekdayHours.Mode.OPEN, (dt.time(8, 30), dt.time(12)), (dt.time(13), dt.time(16, 30))
+    )
     set_weekday_hours(location, 4, WeekdayHours.Mode.BY_APPOINTMENT)
     fluoro = RoomCapabilityFactory(name="Fluoroscopy", slug="fluoroscopy")
     RoomFactory(location=location, name=f"Fluoro {n}", capabilities=[fluoro])

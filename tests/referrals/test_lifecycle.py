@@ -15,9 +15,7 @@ pytestmark = pytest.mark.django_db
 S = Referral.Status
 
 ALLOWED = sorted((a, b) for a, targets in lifecycle.TRANSITIONS.items() for b in targets)
-REFUSED = sorted(
-    (a, b) for a, b in itertools.product(S.values, S.values) if b not in lifecycle.TRANSITIONS[a]
-)
+REFUSED = sorted((a, b) for a, b in itertools.product(S.values, S.values) if b not in lifecycle.TRANSITIONS[a])
 
 
 def test_the_table_names_every_status():
