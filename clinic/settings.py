@@ -187,14 +187,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Read whether or not they apply, so ENV_VARS names every variable in every deployment.
+_ssl_redirect = env_bool("SECURE_SSL_REDIRECT", True, doc="Redirect plain HTTP to HTTPS (production).")
+_hsts_seconds = int(env("SECURE_HSTS_SECONDS", "31536000", doc="HSTS max-age in seconds (production)."))
+_trust_proxy_proto = env_bool(
+    "TRUST_X_FORWARDED_PROTO", False, doc="1 behind a TLS proxy that sets X-Forwarded-Proto (production)."
+)
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True, doc="Redirect plain HTTP to HTTPS.")
+    SECURE_SSL_REDIRECT = _ssl_redirect
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000", doc="HSTS max-age in seconds."))
+    SECURE_HSTS_SECONDS = _hsts_seconds
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if env_bool("TRUST_X_FORWARDED_PROTO", False, doc="1 behind a TLS proxy that sets X-Forwarded-Proto."):
+    if _trust_proxy_proto:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Time and language -------------------------------------------------------------------
@@ -238,13 +245,13 @@ DEFAULT_FROM_EMAIL = env(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_HOST = env("EMAIL_HOST", doc="SMTP host; when unset, e-mails are written to VAR_DIR/mail.")
+EMAIL_PORT = int(env("EMAIL_PORT", "587", doc="SMTP port."))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", doc="SMTP user name.")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", doc="SMTP password.")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True, doc="STARTTLS to the SMTP server.")
+EMAIL_TIMEOUT = 30
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = int(env("EMAIL_PORT", "587", doc="SMTP port."))
-    EMAIL_HOST_USER = env("EMAIL_HOST_USER", doc="SMTP user name.")
-    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", doc="SMTP password.")
-    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True, doc="STARTTLS to the SMTP server.")
-    EMAIL_TIMEOUT = 30
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
