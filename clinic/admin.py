@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from clinic import outbox
 from clinic.models import (
+    AuditEvent,
     Closure,
     FollowUpCheck,
     HolidayRule,
     Location,
     OpeningRange,
+    OutgoingMessage,
     ProcedureType,
     Provider,
     Room,
@@ -143,3 +146,43 @@ class ProcedureTypeAdmin(admin.ModelAdmin):
         ("Before booking", {"fields": ("requires_imaging", "requires_prior_authorization")}),
         ("Repeat policy", {"fields": ("repeat_min_days", "repeat_max_per_year", "repeat_note")}),
     )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The PHI access log: searchable, never editable."""
+
+    list_display = ["at", "actor_label", "action", "object_type", "object_id", "ip_address", "summary"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_label", "object_id", "summary", "ip_address"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutgoingMessage)
+class OutgoingMessageAdmin(admin.ModelAdmin):
+    list_display = ["due_at", "kind", "to_email", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to_email", "key", "subject"]
+    date_hierarchy = "due_at"
+    actions = ["resend"]
+    readonly_fields = [f.name for f in OutgoingMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Resend failed messages")
+    def resend(self, request, queryset):
+        count = sum(outbox.message_resend(message_id=pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} message(s) queued again.")

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from clinic.models import AuditEvent
+
 
 class EmailAuthenticationForm(AuthenticationForm):
     """The login form, labelled for e-mail sign-in."""
@@ -8,3 +10,12 @@ class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
         label="E-mail address", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
+
+
+class AuditSearchForm(forms.Form):
+    actor = forms.CharField(required=False, label="Person (e-mail)")
+    object_type = forms.CharField(required=False, label="Record type", help_text="e.g. referrals.Referral")
+    object_id = forms.CharField(required=False, label="Record id")
+    action = forms.ChoiceField(required=False, choices=[("", "Any"), *AuditEvent.Action.choices])
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

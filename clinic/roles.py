@@ -36,6 +36,10 @@ _ADMIN_MODELS = (
     "clinic.proceduretype",
     "clinic.followupcheck",
     "conditions.condition",
+    "referrals.referringpractice",
+    "referrals.referringphysician",
+    "referrals.portalaccessrequest",
+    "referrals.reviewtarget",
 )
 
 
@@ -74,7 +78,13 @@ class Role(enum.Enum):
             for model in _ADMIN_MODELS
             for action in ("view", "add", "change", "delete")
         )
-        + ("django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask"),
+        + (
+            "django_celery_beat.view_periodictask",
+            "django_celery_beat.change_periodictask",
+            "clinic.view_auditevent",
+            "clinic.view_outgoingmessage",
+            "clinic.change_outgoingmessage",
+        ),
     )
 
     @property

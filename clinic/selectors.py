@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from clinic.models import Closure, Location, ProcedureType, Provider, WeekdayHours
+from clinic.models import AuditEvent, Closure, Location, ProcedureType, Provider, WeekdayHours
 
 
 def location_list_with_hours() -> QuerySet[Location]:
@@ -35,12 +35,17 @@ def procedure_type_list() -> QuerySet[ProcedureType]:
 
 def clinic_open_days(*, start: dt.date, end: dt.date) -> list[dt.date]:
     """Days in [start, end] on which at least one active location is open for its hours
-    (by-appointment days do not count) and no closure shuts that location."""
+    (by-appointment days do not count) and no closure shuts that location. Without any
+    hours configured, Monday to Friday count."""
     open_weekdays: dict[int, set[int]] = {}
     for location_id, weekday in WeekdayHours.objects.filter(
         location__is_active=True, mode=WeekdayHours.Mode.OPEN
     ).values_list("location_id", "weekday"):
         open_weekdays.setdefault(weekday, set()).add(location_id)
+    if not open_weekdays:
+        # No hours configured yet (a new install): count Monday to Friday so deadlines
+        # still make sense; closures for all locations still apply.
+        open_weekdays = {weekday: {None} for weekday in range(5)}
     closures = list(
         Closure.objects.in_force().overlapping(start, end).values_list("location_id", "start_date", "end_date")
     )
@@ -70,3 +75,28 @@ def nth_open_day_after(*, day: dt.date, n: int) -> dt.date:
             return found[n - 1]
         start = end + dt.timedelta(days=1)
     raise ValueError("The clinic has no open days in the coming year: check locations and hours.")
+
+
+def audit_events(
+    *,
+    actor: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    action: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.all()
+    if actor:
+        events = events.filter(actor_label__icontains=actor.strip())
+    if object_type:
+        events = events.filter(object_type__iexact=object_type.strip())
+    if object_id:
+        events = events.filter(object_id=object_id.strip())
+    if action:
+        events = events.filter(action=action)
+    if since:
+        events = events.filter(at__date__gte=since)
+    if until:
+        events = events.filter(at__date__lte=until)
+    return events.order_by("-at", "-id")

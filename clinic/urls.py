@@ -6,7 +6,7 @@ from clinic import views
 from clinic.forms import EmailAuthenticationForm
 
 clinic_patterns = (
-    [path("setup/", views.setup, name="setup")],
+    [path("setup/", views.setup, name="setup"), path("audit/", views.audit_log, name="audit_log")],
     "clinic",
 )
 

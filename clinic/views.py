@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from clinic import selectors
 from clinic.celery import app as celery_app
+from clinic.forms import AuditSearchForm
 from clinic.roles import Role, role_required, roles_of
 
 
@@ -34,6 +36,16 @@ def setup(request: HttpRequest) -> HttpResponse:
         "procedure_types": selectors.procedure_type_list(),
     }
     return render(request, "clinic/setup.html", context)
+
+
+@never_cache
+@role_required(Role.CLINIC_ADMIN)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Who saw or changed which record: searchable by person, record, action and dates."""
+    form = AuditSearchForm(request.GET or None)
+    events = selectors.audit_events(**(form.cleaned_data if form.is_valid() else {}))
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "clinic/audit_log.html", {"form": form, "page": page})
 
 
 @never_cache

@@ -16,7 +16,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from clinic.models import ProcedureType, Provider
 from conditions.models import Condition
 from referrals.codes import parse_icd10_list
-from referrals.models import Attachment, Patient, Referral, ReferringPhysician
+from referrals.models import Attachment, Patient, PortalAccessRequest, Referral, ReferringPhysician
 from referrals.services import DECLINE_OTHER_NEEDS_DETAIL, NewFile
 from referrals.uploads import MAX_FILES_PER_REFERRAL, validate_upload
 
@@ -311,3 +311,20 @@ class DeclineForm(forms.Form):
 class NoteForm(forms.Form):
     text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}))
     visible_to_referrer = forms.BooleanField(required=False, label="Show this note to the referring physician")
+
+
+PENDING_REQUEST_EXISTS = "A request for this e-mail address is already waiting for review; we will e-mail you."
+
+
+class PortalAccessRequestForm(forms.ModelForm):
+    class Meta:
+        model = PortalAccessRequest
+        fields = ["first_name", "last_name", "email", "npi", "practice_name", "practice_phone", "message"]
+        labels = {"npi": "NPI", "message": "Anything we should know (optional)"}
+        widgets = {"message": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if PortalAccessRequest.objects.filter(email__iexact=email, status=PortalAccessRequest.Status.PENDING).exists():
+            raise ValidationError(PENDING_REQUEST_EXISTS)
+        return email

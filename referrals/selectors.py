@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -112,6 +112,7 @@ def triage_queue(
         status__in=statuses
         or [Referral.Status.SUBMITTED, Referral.Status.UNDER_REVIEW, Referral.Status.NEEDS_INFORMATION]
     ).select_related("patient", "referring_physician__practice", "assigned_to", "requested_procedure")
+    referrals = referrals.annotate(is_overdue=ExpressionWrapper(Q(review_due_at__lte=now), output_field=BooleanField()))
     if urgency:
         referrals = referrals.filter(urgency=urgency)
     if practice_id:

@@ -1,27 +1,110 @@
-"""The referring physicians' portal."""
+"""The referring physicians' portal: their practice's referrals, new referrals, answers."""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 
+from clinic.audit import audit_record
+from clinic.models import AuditEvent
 from clinic.roles import Role, role_required
+from referrals import selectors, services
+from referrals.forms import AnswerInformationForm, PortalAccessRequestForm, ReferralForm
+from referrals.models import Referral, ReferringPhysician
+from referrals.portal_services import access_request_submit
+
+ALREADY_SUBMITTED = "This referral was already submitted; nothing was sent twice."
+SUBMITTED = "Referral %(reference)s was sent to the clinic. You will be e-mailed at every step."
+ANSWER_SENT = "Your answer was sent; the referral is back under review."
+NOT_WAITING_FOR_ANSWER = "This referral is not waiting for information from you."
+ACCESS_REQUESTED = "Thank you. The clinic will review your request and e-mail you."
 
 
+def _own_physician(user) -> ReferringPhysician | None:
+    return ReferringPhysician.objects.filter(user=user, is_active=True).select_related("practice").first()
+
+
+@never_cache
 @role_required(Role.REFERRER)
 def portal(request: HttpRequest) -> HttpResponse:
-    return render(request, "referrals/portal.html")
+    physician = _own_physician(request.user)
+    if physician is None:
+        return render(request, "referrals/not_linked.html", status=200)
+    search, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
+    referrals = selectors.referral_list_for_portal(
+        request.user, search=search, status=status if status in Referral.Status.values else ""
+    )
+    page = Paginator(referrals, 25).get_page(request.GET.get("page"))
+    context = {"page": page, "physician": physician, "q": search, "status": status, "statuses": Referral.Status.choices}
+    return render(request, "referrals/portal.html", context)
 
 
+@never_cache
 @role_required(Role.REFERRER)
 def portal_new(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    physician = _own_physician(request.user)
+    if physician is None:
+        return render(request, "referrals/not_linked.html")
+    physicians = ReferringPhysician.objects.filter(practice=physician.practice, is_active=True)
+    form = ReferralForm(request.POST or None, request.FILES or None, physicians=physicians,
+                        initial={"referring_physician": physician.pk})  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral, created = services.referral_create(
+                actor=request.user, physician=form.cleaned_data["referring_physician"], source=Referral.Source.PORTAL,
+                fields=form.referral_fields(), patient_fields=form.patient_fields(),
+                diagnosis_codes=form.cleaned_data["diagnosis_codes"], files=form.cleaned_data["new_files"],
+                submission_token=form.cleaned_data["submission_token"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if created:
+                audit_record(request=request, action=AuditEvent.Action.CREATE, obj=referral)
+                messages.success(request, SUBMITTED % {"reference": referral.reference})
+            else:
+                messages.info(request, ALREADY_SUBMITTED)
+            return redirect(referral)
+    return render(request, "referrals/portal_new.html", {"form": form})
+
+
+@never_cache
+@role_required(Role.REFERRER)
+def respond(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = selectors.get_referral_for_user(request.user, pk)
+    if referral.status != Referral.Status.NEEDS_INFORMATION:
+        messages.info(request, NOT_WAITING_FOR_ANSWER)
+        return redirect(referral)
+    form = AnswerInformationForm(
+        request.POST or None, request.FILES or None, existing_file_count=referral.attachments.count()
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_answer_information(
+                referral=referral, actor=request.user, answer_text=form.cleaned_data["answer_text"],
+                files=form.cleaned_data["new_files"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            audit_record(request=request, action=AuditEvent.Action.UPDATE, obj=referral, summary="answered request")
+            messages.success(request, ANSWER_SENT)
+            return redirect(referral)
+    request_event = referral.events.filter(kind="request").order_by("-at").first()
+    return render(
+        request, "referrals/respond.html", {"referral": referral, "form": form, "request_event": request_event}
+    )
 
 
 def request_access(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
-
-
-@role_required(Role.REFERRER)
-def respond(request: HttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    """Public: a physician asks for a portal account; an admin approves it."""
+    form = PortalAccessRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        access_request_submit(**form.cleaned_data)
+        messages.success(request, ACCESS_REQUESTED)
+        return redirect("login")
+    return render(request, "referrals/request_access.html", {"form": form})

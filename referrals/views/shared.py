@@ -10,43 +10,43 @@ from django.views.decorators.cache import never_cache
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
-from referrals import lifecycle, selectors
+from referrals import selectors
+from referrals.views.staff import action_forms
 
 
 @never_cache
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     referral = selectors.get_referral_for_user(request.user, pk)
-    is_staff = selectors.is_clinic_staff(request.user)
     audit_record(request=request, action=AuditEvent.Action.VIEW, obj=referral)
+    return render_detail(request, referral)
+
+
+def render_detail(request: HttpRequest, referral, *, bound: dict | None = None, status: int = 200) -> HttpResponse:
+    """The referral page; ``bound`` holds a staff action form that failed validation, so
+    its errors and what was typed show in place."""
+    is_staff = selectors.is_clinic_staff(request.user)
     context = {
         "referral": referral,
         "is_staff": is_staff,
         "events": selectors.referral_timeline(referral, for_referrer=not is_staff),
-        "allowed_targets": lifecycle.allowed_targets(referral.status),
     }
     if is_staff:
-        context.update(_staff_context(request, referral))
-    return render(request, "referrals/detail.html", context)
-
-
-def _staff_context(request: HttpRequest, referral) -> dict:
-    from referrals.views.staff import action_forms
-
-    return {
-        "duplicates": selectors.patient_possible_duplicates(
-            first_name=referral.patient.first_name,
-            last_name=referral.patient.last_name,
-            date_of_birth=referral.patient.date_of_birth,
-            email=referral.patient.email,
-            phone=str(referral.patient.phone or ""),
-            exclude_pk=referral.patient_id,
-        ),
-        "recent_same_procedure": selectors.referral_recent_same_procedure(
-            patient=referral.patient, procedure_id=referral.requested_procedure_id, exclude_pk=referral.pk
-        ),
-        **action_forms(referral),
-    }
+        context.update(
+            duplicates=selectors.patient_possible_duplicates(
+                first_name=referral.patient.first_name,
+                last_name=referral.patient.last_name,
+                date_of_birth=referral.patient.date_of_birth,
+                email=referral.patient.email,
+                phone=str(referral.patient.phone or ""),
+                exclude_pk=referral.patient_id,
+            ),
+            recent_same_procedure=selectors.referral_recent_same_procedure(
+                patient=referral.patient, procedure_id=referral.requested_procedure_id, exclude_pk=referral.pk
+            ).select_related("requested_procedure"),
+            **action_forms(referral, request.user, bound),
+        )
+    return render(request, "referrals/detail.html", context, status=status)
 
 
 @never_cache

@@ -25,7 +25,9 @@ def procfile(name: str = "Procfile") -> dict[str, str]:
 
 
 def production_env(tmp_path, **extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests in this process; never in production.
+    dropped = {"DJANGO_DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update({"DJANGO_DEBUG": "0", "ALLOWED_HOSTS": "clinic.example.org", "VAR_DIR": str(tmp_path)})
     env.update(extra)
     return env
