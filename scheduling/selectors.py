@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.models import Location, ProcedureType, Provider, Room
-from referrals.models import Patient
+from referrals.models import Patient, Referral
 from scheduling.availability import Candidate, RepeatLimit, SlotRules, local_grid
+from scheduling.models import Appointment
 
 
 @dataclass(frozen=True)
@@ -116,3 +118,38 @@ def _slots_on(
                     continue
                 room = rules.free_room(location, starts_at, starts_at + duration + turnover)
                 yield Slot(starts_at=starts_at, location=location, provider=provider, room=room)
+
+
+# --- Pages ------------------------------------------------------------------------------
+
+
+def referrals_to_schedule():
+    """Accepted referrals waiting for their first appointment: urgent first, then oldest."""
+    return (
+        Referral.objects.filter(status=Referral.Status.ACCEPTED)
+        .select_related("patient", "first_visit", "preferred_provider", "referring_physician__practice")
+        .order_by("-urgency", "received_at", "pk")
+    )
+
+
+def appointments_between(*, start: dt.datetime, end: dt.datetime, location: Location | None = None,
+                         provider: Provider | None = None):  # fmt: skip
+    """Appointments starting in [start, end), with everything a calendar shows preloaded."""
+    appointments = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end).select_related(
+        "patient", "procedure_type", "provider", "room", "location", "referral"
+    )
+    if location is not None:
+        appointments = appointments.filter(location=location)
+    if provider is not None:
+        appointments = appointments.filter(provider=provider)
+    return appointments.order_by("starts_at", "pk")
+
+
+def get_appointment(pk: int) -> Appointment:
+    """The appointment page's access helper: staff only reach it (role_required), 404 if missing."""
+    return get_object_or_404(
+        Appointment.objects.select_related(
+            "patient", "procedure_type", "provider", "room", "location", "referral__referring_physician"
+        ),
+        pk=pk,
+    )

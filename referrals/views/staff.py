@@ -22,7 +22,8 @@ from referrals import forms, lifecycle, selectors, services
 from referrals.models import Patient, Referral, ReferringPhysician, ReferringPractice
 
 S = Referral.Status
-TRIAGE_ROLES = (Role.INTAKE, Role.CLINIC_ADMIN)
+# Triage is intake's work; a clinic admin who also triages holds the intake role too.
+TRIAGE_ROLES = (Role.INTAKE,)
 STAFF_ROLES = (Role.INTAKE, Role.SCHEDULER, Role.PROVIDER, Role.CLINIC_ADMIN)
 CHOOSE_PATIENT = "This patient may already be on file: choose an existing record or create a new one."
 FILES_AGAIN = "Please attach the files again: browsers do not keep them when a form is shown again."

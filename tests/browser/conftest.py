@@ -49,3 +49,7 @@ def login(page, live_server):
         page.get_by_role("button", name="Log in").click()
 
     return _login
+
+
+# The scheduling tests' calendar world, for the scheduling journey.
+from tests.scheduling.conftest import world  # noqa: E402, F401

@@ -1,0 +1,61 @@
+"""Scheduling forms: the slot search, booking confirmation, moves, cancellations, statuses."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from clinic.models import Location, ProcedureType, Provider
+from scheduling.models import Appointment
+from scheduling.services import STATUS_TRANSITIONS
+
+FROM_DATE_IN_PAST = "Search from today or later."
+
+
+class SlotSearchForm(forms.Form):
+    procedure_type = forms.ModelChoiceField(queryset=ProcedureType.objects.filter(is_active=True), label="Procedure")
+    location = forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True), required=False,
+                                      empty_label="Any location")  # fmt: skip
+    provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True), required=False,
+                                      empty_label="Any provider")  # fmt: skip
+    from_date = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    referral = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    appointment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def clean_from_date(self) -> dt.date | None:
+        value = self.cleaned_data.get("from_date")
+        if value and value < timezone.localdate():
+            raise forms.ValidationError(FROM_DATE_IN_PAST)
+        return value
+
+
+class BookForm(forms.Form):
+    """The confirm step: what the finder offered, carried as hidden fields."""
+
+    procedure_type = forms.ModelChoiceField(queryset=ProcedureType.objects.all(), widget=forms.HiddenInput)
+    location = forms.ModelChoiceField(queryset=Location.objects.all(), widget=forms.HiddenInput)
+    provider = forms.ModelChoiceField(queryset=Provider.objects.all(), widget=forms.HiddenInput)
+    starts_at = forms.DateTimeField(widget=forms.HiddenInput)
+    referral = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    appointment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    offered_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    repeat_override_reason = forms.CharField(
+        required=False, max_length=300, label="Override the repeat policy because (providers only)"
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=300, label="Reason for cancelling")
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Appointment.Status.choices)
+    outcome_summary = forms.CharField(required=False, label="Outcome summary (for the referring physician)",
+                                      widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+
+    def __init__(self, *args, appointment: Appointment, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = STATUS_TRANSITIONS[appointment.status] - {Appointment.Status.CANCELLED}
+        self.fields["status"].choices = [(v, label) for v, label in Appointment.Status.choices if v in allowed]
