@@ -87,9 +87,10 @@ def test_a_refused_booking_shows_the_rule_and_saves_nothing(client, scheduler, w
 
 
 def test_cancel_needs_a_reason_and_status_changes_follow_the_table(client, scheduler, world):
-    appointment = services.appointment_book(actor=scheduler, patient=world.patient, procedure_type=world.consult,
-                                            location=world.location, provider=world.provider,
-                                            starts_at=local(world.location, 2026, 12, 1, 9), referral=world.referral)  # fmt: skip
+    appointment = services.appointment_book(
+        actor=scheduler, patient=world.patient, procedure_type=world.consult, location=world.location,
+        provider=world.provider, starts_at=local(world.location, 2026, 12, 1, 9), referral=world.referral,
+    )  # fmt: skip
     client.force_login(scheduler)
     url = appointment.get_absolute_url()
     response = client.post(reverse("scheduling:cancel", args=[appointment.pk]), {"reason": ""}, follow=True)
@@ -109,9 +110,11 @@ def _book_many(world, scheduler, n):
     for i in range(n):
         patient = PatientFactory()
         start = local(world.location, 2026, 12, 1, 8, 30) + dt.timedelta(minutes=15 * i)
-        Appointment.objects.create(patient=patient, procedure_type=world.epidural, provider=world.provider,
-                                   room=world.fluoro, location=world.location, starts_at=start,
-                                   ends_at=start + dt.timedelta(minutes=15), blocks_until=start + dt.timedelta(minutes=15))  # fmt: skip
+        end = start + dt.timedelta(minutes=15)
+        Appointment.objects.create(
+            patient=patient, procedure_type=world.epidural, provider=world.provider, room=world.fluoro,
+            location=world.location, starts_at=start, ends_at=end, blocks_until=end,
+        )  # fmt: skip
 
 
 def test_day_calendar_shows_a_column_per_provider_or_room(client, scheduler, world):
