@@ -58,3 +58,7 @@ check-deploy: $(STAMP)
 
 clean:
 	rm -rf var/embedded-test var/check-deploy .pytest_cache
+
+# Benchmarks print figures; they are not tests. Set DATABASE_URL to measure on PostgreSQL.
+bench: $(STAMP)
+	VAR_DIR=$(CURDIR)/var/bench $(BIN)/python manage.py bench_slots

@@ -111,6 +111,9 @@ class SlotRules:
     room_busy: dict[int, Busy] = field(default_factory=dict)
     patient_busy: Busy = EMPTY
     history: list[dt.datetime] = field(default_factory=list)  # same procedure, this patient
+    # Per-day answers, memoised: the finder asks them for every grid time of a day.
+    _closures_by_day: dict = field(default_factory=dict)
+    _windows_by_day: dict = field(default_factory=dict)
 
     # ------------------------------------------------------------------ loading
 
@@ -240,10 +243,17 @@ class SlotRules:
     # ------------------------------------------------------------------ windows
 
     def closure_on(self, location: Location, day: dt.date) -> str | None:
-        for location_id, first, last, reason in self.closures:
-            if first <= day <= last and location_id in (None, location.pk):
-                return reason
-        return None
+        key = (location.pk, day)
+        if key not in self._closures_by_day:
+            self._closures_by_day[key] = next(
+                (
+                    reason
+                    for location_id, first, last, reason in self.closures
+                    if first <= day <= last and location_id in (None, location.pk)
+                ),
+                None,
+            )
+        return self._closures_by_day[key]
 
     def opening_ranges(self, location: Location, day: dt.date) -> list[tuple[dt.time, dt.time]]:
         return self.opening.get(location.pk, {}).get(day.weekday(), [])
@@ -257,14 +267,17 @@ class SlotRules:
         On a by-appointment day only explicit availability counts: that is how a provider
         opens such a day.
         """
-        windows = list(self.extra.get((provider_id, location.pk, day), []))
-        if self.mode(location, day) == WeekdayHours.Mode.OPEN:
-            windows += [
-                (t.starts, t.ends)
-                for t in self.templates_by_key.get((provider_id, location.pk, day.weekday()), [])
-                if t.applies_on(day)
-            ]
-        return _merge(windows)
+        key = (provider_id, location.pk, day)
+        if key not in self._windows_by_day:
+            windows = list(self.extra.get(key, []))
+            if self.mode(location, day) == WeekdayHours.Mode.OPEN:
+                windows += [
+                    (t.starts, t.ends)
+                    for t in self.templates_by_key.get((provider_id, location.pk, day.weekday()), [])
+                    if t.applies_on(day)
+                ]
+            self._windows_by_day[key] = _merge(windows)
+        return self._windows_by_day[key]
 
     # ------------------------------------------------------------------ the rules
 

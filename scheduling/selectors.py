@@ -67,27 +67,51 @@ def find_slots(
         candidates = list(procedure_type.locations.filter(is_active=True)) if location is None else [location]
         default_start, default_end = search_window(locations=candidates, now=now)
         start, end = start or default_start, end or default_end
-    rules = SlotRules.load(
-        procedure_type=procedure_type,
-        range_start=start,
-        range_end=end,
-        now=now,
-        location=location,
-        provider=provider,
-        patient=patient,
-        exclude_appointment_id=exclude_appointment_id,
-    )
     result = SlotSearch()
-    for day in _days(rules, start, end):
-        found = [slot for loc in rules.locations for slot in _slots_on(rules, loc, day, start, end, provider)]
-        found.sort(key=lambda s: (s.starts_at, s.location.name, s.provider.display_name))
-        result.slots.extend(found)
+    # A slot near a window's end still occupies time past it: load that much more.
+    reach = dt.timedelta(minutes=procedure_type.occupied_minutes)
+    for window_start, window_end in _windows(start, end, expanding=bool(limit)):
+        rules = SlotRules.load(
+            procedure_type=procedure_type,
+            range_start=window_start,
+            range_end=window_end + reach,
+            now=now,
+            location=location,
+            provider=provider,
+            patient=patient,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+        for day in _days(rules, window_start, window_end):
+            found = [
+                slot
+                for loc in rules.locations
+                for slot in _slots_on(rules, loc, day, window_start, window_end, provider)
+            ]
+            found.sort(key=lambda s: (s.starts_at, s.location.name, s.provider.display_name))
+            result.slots.extend(found)
+        if patient is not None and rules.history and result.repeat_limit is None:
+            result.repeat_limit = rules.repeat_limit(start)
         if limit and len(result.slots) >= limit:
             result.slots = result.slots[:limit]
             break
-    if patient is not None and rules.history:
-        result.repeat_limit = rules.repeat_limit(start)
     return result
+
+
+# "The next 20 slots" rarely needs more than the first week: load that first, and only
+# widen (4x each time) when it did not hold enough, so the work follows the answer, not
+# the size of the booking horizon.
+FIRST_WINDOW = dt.timedelta(days=7)
+
+
+def _windows(start: dt.datetime, end: dt.datetime, *, expanding: bool):
+    if not expanding:
+        yield start, end
+        return
+    size = FIRST_WINDOW
+    while start < end:
+        window_end = min(end, start + size)
+        yield start, window_end
+        start, size = window_end, size * 4
 
 
 def _days(rules: SlotRules, start: dt.datetime, end: dt.datetime):
