@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import Closure, HolidayRule
+from clinic.models import Closure, HolidayRule, OpeningRange, WeekdayHours
 from clinic.roles import Role
 
 OBSERVED_SUFFIX = " (observed)"
@@ -89,3 +89,20 @@ def closure_roll_holidays_forward(*, now: dt.datetime | None = None) -> list[Clo
                 )
             )
     return Closure.objects.bulk_create(created)
+
+
+@transaction.atomic
+def weekday_hours_set(*, location, weekday: int, mode: str, ranges: list[tuple[dt.time, dt.time]]) -> WeekdayHours:
+    """Set one weekday's mode and (for open days) its ranges, replacing what was there."""
+    day, _ = WeekdayHours.objects.update_or_create(location=location, weekday=weekday, defaults={"mode": mode})
+    day.ranges.all().delete()
+    if mode == WeekdayHours.Mode.OPEN:
+        OpeningRange.objects.bulk_create(OpeningRange(day=day, opens=o, closes=c) for o, c in ranges)
+    return day
+
+
+def closure_set_active(*, closure: Closure, active: bool) -> Closure:
+    """Remove (inactive) or restore a closure; holidays stay as rows so roll-forward keeps off."""
+    closure.is_active = active
+    closure.save(update_fields=["is_active"])
+    return closure

@@ -177,3 +177,24 @@ def get_appointment(pk: int) -> Appointment:
         ),
         pk=pk,
     )
+
+
+def appointments_hit_by_closure(closure) -> list[Appointment]:
+    """Active appointments on the closed days, at the closed location (or any, for all)."""
+    locations = [closure.location] if closure.location_id else list(Location.objects.all())
+    hit = Appointment.objects.none()
+    for location in locations:
+        start = dt.datetime.combine(closure.start_date, dt.time(0), tzinfo=location.zone)
+        end = dt.datetime.combine(closure.end_date + dt.timedelta(days=1), dt.time(0), tzinfo=location.zone)
+        hit |= Appointment.objects.active().filter(location=location, starts_at__gte=start, starts_at__lt=end)
+    return list(hit.select_related("patient", "procedure_type", "provider", "location").order_by("starts_at"))
+
+
+def appointments_hit_by_time_off(time_off) -> list[Appointment]:
+    return list(
+        Appointment.objects.active()
+        .overlapping(time_off.starts_at, time_off.ends_at)
+        .filter(provider=time_off.provider_id)
+        .select_related("patient", "procedure_type", "provider", "location")
+        .order_by("starts_at")
+    )

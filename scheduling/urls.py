@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling import views
+from scheduling import admin_views, views
 
 app_name = "scheduling"
 
@@ -13,4 +13,10 @@ urlpatterns = [
     path("appointments/<int:pk>/status/", views.appointment_status, name="status"),
     path("day/", views.day, name="day"),
     path("my-day/", views.my_day, name="my_day"),
+    # Clinic admins
+    path("admin/hours/<int:location_pk>/", admin_views.hours, name="admin_hours"),
+    path("admin/closures/", admin_views.closures, name="admin_closures"),
+    path("admin/closures/<int:pk>/toggle/", admin_views.closure_toggle, name="admin_closure_toggle"),
+    path("admin/providers/<int:pk>/", admin_views.provider_calendar, name="admin_provider"),
+    path("admin/templates/<int:pk>/delete/", admin_views.template_delete, name="admin_template_delete"),
 ]

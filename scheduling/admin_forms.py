@@ -1,0 +1,113 @@
+"""Forms for the clinic admin's calendar pages: hours, closures, provider templates, time off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from clinic.models import Closure, Location, Weekday, WeekdayHours
+from scheduling.models import AvailabilityTemplate, TimeOff
+
+RANGES_FORMAT = "Write ranges as 08:30-12:00, 13:00-16:30."
+RANGES_OVERLAP = "The ranges overlap or are out of order."
+RANGE_BACKWARDS = "%(range)s ends before it starts."
+OPEN_NEEDS_RANGES = "An open day needs at least one range."
+END_BEFORE_START = "The end must be after the start."
+LAST_DAY_BEFORE_FIRST = "The last day must be on or after the first day."
+
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_ranges(text: str) -> list[tuple[dt.time, dt.time]]:
+    ranges = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        match = _RANGE.match(part)
+        if not match:
+            raise ValidationError(RANGES_FORMAT)
+        h1, m1, h2, m2 = map(int, match.groups())
+        try:
+            opens, closes = dt.time(h1, m1), dt.time(h2, m2)
+        except ValueError as exc:
+            raise ValidationError(RANGES_FORMAT) from exc
+        if opens >= closes:
+            raise ValidationError(RANGE_BACKWARDS, params={"range": part})
+        ranges.append((opens, closes))
+    if any(a[1] > b[0] for a, b in zip(ranges, ranges[1:], strict=False)):
+        raise ValidationError(RANGES_OVERLAP)
+    return ranges
+
+
+class WeekdayHoursForm(forms.Form):
+    weekday = forms.TypedChoiceField(choices=Weekday.choices, coerce=int, widget=forms.HiddenInput)
+    mode = forms.ChoiceField(choices=WeekdayHours.Mode.choices)
+    ranges = forms.CharField(required=False, help_text="e.g. 08:30-12:00, 13:00-16:30")
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            cleaned["parsed"] = parse_ranges(cleaned.get("ranges", ""))
+        except ValidationError as exc:
+            self.add_error("ranges", exc)
+            return cleaned
+        if cleaned.get("mode") == WeekdayHours.Mode.OPEN and not cleaned["parsed"]:
+            self.add_error("ranges", OPEN_NEEDS_RANGES)
+        return cleaned
+
+
+WeekdayHoursFormSet = forms.formset_factory(WeekdayHoursForm, extra=0, min_num=7, max_num=7)
+
+
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = Closure
+        fields = ["location", "start_date", "end_date", "reason", "kind"]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {"location": "Location (empty: all locations)"}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start_date") and cleaned.get("end_date") and cleaned["end_date"] < cleaned["start_date"]:
+            self.add_error("end_date", LAST_DAY_BEFORE_FIRST)
+        return cleaned
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = AvailabilityTemplate
+        fields = ["location", "weekday", "starts", "ends", "effective_from", "effective_to"]
+        widgets = {
+            "starts": forms.TimeInput(attrs={"type": "time"}), "ends": forms.TimeInput(attrs={"type": "time"}),
+            "effective_from": forms.DateInput(attrs={"type": "date"}),
+            "effective_to": forms.DateInput(attrs={"type": "date"}),
+        }  # fmt: skip
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.provider = provider
+        self.fields["location"].queryset = Location.objects.filter(is_active=True)
+
+
+class TimeOffForm(forms.ModelForm):
+    class Meta:
+        model = TimeOff
+        fields = ["starts_at", "ends_at", "reason"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.provider = provider
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("starts_at") and cleaned.get("ends_at") and cleaned["ends_at"] <= cleaned["starts_at"]:
+            self.add_error("ends_at", END_BEFORE_START)
+        return cleaned
