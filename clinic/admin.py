@@ -13,6 +13,7 @@ from clinic.models import (
     OutgoingMessage,
     ProcedureType,
     Provider,
+    ReminderOffset,
     Room,
     RoomCapability,
     User,
@@ -130,6 +131,11 @@ class FollowUpCheckInline(admin.TabularInline):
     extra = 0
 
 
+class ReminderOffsetInline(admin.TabularInline):
+    model = ReminderOffset
+    extra = 0
+
+
 @admin.register(ProcedureType)
 class ProcedureTypeAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "duration_minutes", "turnover_minutes", "sedation", "repeat_min_days", "is_active"]
@@ -137,14 +143,17 @@ class ProcedureTypeAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["required_capabilities", "locations"]
-    inlines = [FollowUpCheckInline]
+    inlines = [ReminderOffsetInline, FollowUpCheckInline]
     fieldsets = (
         (None, {"fields": ("name", "slug", "kind", "color", "is_active")}),
         ("Timing", {"fields": ("duration_minutes", "turnover_minutes")}),
         ("Where", {"fields": ("required_capabilities", "locations")}),
         ("Patient preparation", {"fields": ("sedation", "driver", "fasting_hours", "preparation")}),
         ("Before booking", {"fields": ("requires_imaging", "requires_prior_authorization")}),
-        ("Repeat policy", {"fields": ("repeat_min_days", "repeat_max_per_year", "repeat_note")}),
+        (
+            "Repeat policy",
+            {"fields": ("repeat_min_days", "repeat_max_per_year", "repeat_note", "repeat_relief_threshold")},
+        ),
     )
 
 

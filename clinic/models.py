@@ -362,6 +362,11 @@ class ProcedureType(models.Model):
     repeat_note = models.CharField(max_length=200, blank=True, help_text="The policy in words, for staff.")
     requires_imaging = models.BooleanField(default=False, help_text="Imaging must be on file before booking.")
     requires_prior_authorization = models.BooleanField(default=False)
+    repeat_relief_threshold = models.PositiveSmallIntegerField(
+        default=50,
+        validators=[MaxValueValidator(100)],
+        help_text="A repeat is due once a follow-up reports relief below this percent, or relief that wore off.",
+    )
     color = models.CharField(max_length=7, default="#0d6efd", help_text="Calendar colour, e.g. #0d6efd.")
     is_active = models.BooleanField(default=True)
 
@@ -404,6 +409,29 @@ class FollowUpCheck(models.Model):
     @property
     def offset(self) -> dt.timedelta:
         return dt.timedelta(hours=self.after) if self.unit == self.Unit.HOURS else dt.timedelta(days=self.after)
+
+
+class ReminderOffset(models.Model):
+    """When, before an appointment of this type, the patient gets a reminder e-mail.
+
+    Planned on the location's wall clock: "3 days before" an 08:30 appointment is 08:30
+    local time three calendar days earlier, whatever daylight saving does in between.
+    """
+
+    procedure_type = models.ForeignKey(ProcedureType, on_delete=models.CASCADE, related_name="reminder_offsets")
+    days_before = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(60)])
+    include_preparation = models.BooleanField(
+        default=False, help_text="Carry the preparation text (driver, fasting, blood thinners, what to bring)."
+    )
+
+    class Meta:
+        ordering = ["procedure_type", "-days_before"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure_type", "days_before"], name="reminder_offset_unique_days"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.days_before} days before"
 
 
 class AuditEvent(models.Model):
@@ -452,6 +480,9 @@ class OutgoingMessage(models.Model):
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=60, db_index=True)
+    # What the message is about, e.g. "appointment:42", so every message owed for one
+    # appointment can be found (and withdrawn) together.
+    topic = models.CharField(max_length=100, blank=True, db_index=True)
     to_email = models.EmailField()
     subject = models.CharField(max_length=200)
     body_text = models.TextField()
@@ -460,6 +491,11 @@ class OutgoingMessage(models.Model):
     due_at = models.DateTimeField(db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Files sent with it, e.g. an .ics: [{"filename", "mimetype", "content"}] (text content).
+    attachments = models.JSONField(default=list, blank=True)
+    # When a sweep last handed it to the broker: a row is not handed over again until
+    # that hand-off had time to be lost, so a backlog is not queued over and over.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

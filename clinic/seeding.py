@@ -17,6 +17,7 @@ from clinic.models import (
     Location,
     OpeningRange,
     ProcedureType,
+    ReminderOffset,
     RoomCapability,
     WeekdayHours,
 )
@@ -301,6 +302,11 @@ PROCEDURES += [
 ]  # fmt: skip
 
 
+# Reminder e-mails before every appointment (default): 3 days before with the preparation
+# (driver, fasting, blood-thinner plan, what to bring), and 1 day before.
+DEFAULT_REMINDERS = ((3, True), (1, False))
+
+
 def seed_clinic_reference_data() -> dict[str, int]:
     """Create what is missing of the clinic's starting data; returns counts created."""
     created = {"locations": 0, "weekday hours": 0, "capabilities": 0, "holiday rules": 0, "procedure types": 0}
@@ -357,5 +363,9 @@ def seed_procedure_type(default: ProcedureDefault, capabilities: dict, locations
     FollowUpCheck.objects.bulk_create(
         FollowUpCheck(procedure_type=procedure, after=after, unit=unit, purpose=purpose)
         for after, unit, purpose in default.follow_ups
+    )
+    ReminderOffset.objects.bulk_create(
+        ReminderOffset(procedure_type=procedure, days_before=days, include_preparation=prep)
+        for days, prep in DEFAULT_REMINDERS
     )
     return True

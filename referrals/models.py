@@ -100,6 +100,11 @@ class Patient(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    @property
+    def can_be_emailed(self) -> bool:
+        """E-mail only with an address and consent; otherwise staff call the patient."""
+        return bool(self.email) and self.email_consent
+
 
 class ReferralQuerySet(models.QuerySet):
     def visible_to_practice(self, practice_id: int):

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from clinic.models import Location, ProcedureType, Provider, Room, User, Weekday
+from clinic.models import FollowUpCheck, Location, ProcedureType, Provider, Room, User, Weekday
 from referrals.models import Patient, Referral
 
 END_BEFORE_START = "The end must be after the start."
@@ -197,3 +197,112 @@ class AppointmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PatientRequest(models.Model):
+    """A patient's ask, made through a signed link, to move or cancel an appointment; it
+    waits in the scheduler's queue until someone handles it."""
+
+    class Kind(models.TextChoices):
+        RESCHEDULE = "reschedule", "Reschedule"
+        CANCEL = "cancel", "Cancel"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="patient_requests")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    handled_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # A patient clicking twice leaves one open request per appointment.
+            models.UniqueConstraint(
+                fields=["appointment"], condition=Q(handled_at__isnull=True), name="patient_request_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} request for appointment {self.appointment_id}"
+
+
+class FollowUp(models.Model):
+    """One follow-up check of a completed appointment: when it is due, and the patient's
+    answer (pain now, percent relief, how long relief lasted), shown to the provider."""
+
+    class ReliefLasted(models.TextChoices):
+        NONE = "none", "No relief"
+        HOURS = "hours", "A few hours"
+        DAYS = "days", "A few days"
+        WEEKS = "weeks", "A few weeks"
+        MONTHS = "months", "Months"
+        ONGOING = "ongoing", "Still going on"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="follow_ups")
+    follow_up_check = models.ForeignKey(
+        FollowUpCheck, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    pain_now = models.PositiveSmallIntegerField(null=True, blank=True)
+    percent_relief = models.PositiveSmallIntegerField(null=True, blank=True)
+    relief_lasted = models.CharField(max_length=10, choices=ReliefLasted.choices, blank=True)
+    comments = models.TextField(blank=True)
+    # Staff closing an unanswered check from the "no response" queue (e.g. after a call).
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "due_at"], name="follow_up_one_per_moment"),
+            models.CheckConstraint(
+                condition=Q(pain_now__isnull=True) | Q(pain_now__lte=10), name="follow_up_pain_0_10"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent_relief__isnull=True) | Q(percent_relief__lte=100), name="follow_up_relief_0_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up of appointment {self.appointment_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+
+class RepeatDue(models.Model):
+    """A patient due (or eligible) for a repeat of a procedure: the scheduler's "repeat due"
+    queue, with the earliest date the repeat policy allows."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        BOOKED = "booked", "Booked"
+        DISMISSED = "dismissed", "Dismissed"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="repeats_due")
+    procedure_type = models.ForeignKey(ProcedureType, on_delete=models.CASCADE, related_name="+")
+    last_appointment = models.OneToOneField(Appointment, on_delete=models.CASCADE, related_name="repeat_due")
+    earliest_date = models.DateField()
+    reason = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["earliest_date", "id"]
+        verbose_name_plural = "repeats due"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "procedure_type"], condition=Q(status="open"), name="repeat_due_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_type} repeat for {self.patient} from {self.earliest_date}"
