@@ -300,6 +300,13 @@ LOGGING = {
 # --- The clinic --------------------------------------------------------------------------------
 
 SITE_URL = env("SITE_URL", "http://localhost:8000", doc="The site's public base URL, for links in e-mails.").rstrip("/")
+PATIENT_LINK_MAX_AGE_DAYS = int(
+    env(
+        "PATIENT_LINK_MAX_AGE_DAYS",
+        "30",
+        doc="Days a patient's e-mailed link (confirm, change, follow-up) stays valid.",
+    )
+)
 CLINIC_HOLIDAY_COUNTRY = env(
     "CLINIC_HOLIDAY_COUNTRY", "US", doc="Country whose public holidays the clinic may observe (holidays library)."
 )
