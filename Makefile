@@ -62,3 +62,4 @@ clean:
 # Benchmarks print figures; they are not tests. Set DATABASE_URL to measure on PostgreSQL.
 bench: $(STAMP)
 	VAR_DIR=$(CURDIR)/var/bench $(BIN)/python manage.py bench_slots
+	VAR_DIR=$(CURDIR)/var/bench $(BIN)/python manage.py bench_messages

@@ -178,12 +178,20 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.register(OutgoingMessage)
 class OutgoingMessageAdmin(admin.ModelAdmin):
-    list_display = ["due_at", "kind", "to_email", "status", "attempts", "sent_at", "last_error"]
-    list_filter = ["status", "kind"]
-    search_fields = ["to_email", "key", "subject"]
+    """The ledger, read-only: find a message by status, kind, due date or recipient; resend
+    failed ones (the same service as the staff page, so a resend is owed once)."""
+
+    list_display = ["due_at", "kind", "to_email", "status", "attempts", "sent_at", "topic", "last_error"]
+    list_filter = ["status", "kind", ("due_at", admin.DateFieldListFilter)]
+    search_fields = ["to_email", "key", "topic", "subject"]
     date_hierarchy = "due_at"
     actions = ["resend"]
     readonly_fields = [f.name for f in OutgoingMessage._meta.fields]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        # The bodies and attachments are large and not in the list; the detail page loads them.
+        return super().get_queryset(request).defer("body_text", "body_html", "attachments")
 
     def has_add_permission(self, request):
         return False
@@ -191,7 +199,9 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Resend failed messages")
+    @admin.action(description="Resend failed messages", permissions=["change"])
     def resend(self, request, queryset):
-        count = sum(outbox.message_resend(message_id=pk) for pk in queryset.values_list("pk", flat=True))
-        self.message_user(request, f"{count} message(s) queued again.")
+        failed = queryset.filter(status=OutgoingMessage.Status.FAILED).values_list("pk", flat=True)
+        count = sum(outbox.message_resend(message_id=pk) for pk in failed)
+        skipped = queryset.count() - count
+        self.message_user(request, f"{count} message(s) queued again; {skipped} skipped (only failed ones resend).")

@@ -249,12 +249,43 @@ EMAIL_PORT = int(env("EMAIL_PORT", "587", doc="SMTP port."))
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", doc="SMTP user name.")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", doc="SMTP password.")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True, doc="STARTTLS to the SMTP server.")
-EMAIL_TIMEOUT = 30
+EMAIL_TIMEOUT = float(env("EMAIL_TIMEOUT", "20", doc="Seconds one SMTP exchange may take before it counts as failed."))
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# --- The outgoing-message ledger (clinic.outbox) ------------------------------------------
+
+# A message left "sending" this long belongs to a worker that died mid-send: the sweep puts it
+# back in the queue.
+OUTBOX_STALE_CLAIM_SECONDS = float(
+    env("OUTBOX_STALE_CLAIM_SECONDS", "900", doc="Seconds before a message stuck in sending is queued again.")
+)
+# Releasing a claim while its worker is still alive, only slow, would send the message twice.
+# A live worker holds a claim for one send, and every SMTP exchange of that send (connect,
+# EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA, end of data) is bounded by EMAIL_TIMEOUT, so the
+# stale-claim interval must exceed the sum of those by a margin: ten timeouts.
+if OUTBOX_STALE_CLAIM_SECONDS < 10 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"OUTBOX_STALE_CLAIM_SECONDS ({OUTBOX_STALE_CLAIM_SECONDS:g}) must be at least ten times EMAIL_TIMEOUT "
+        f"({EMAIL_TIMEOUT:g}): a claim released while its worker is still sending would send the message twice."
+    )
+# The sweep hands a due row to the broker once, and again only if it is still queued this long
+# after: by then the hand-off was lost (Redis restarted without persistence, a worker died).
+OUTBOX_REDISPATCH_SECONDS = float(
+    env("OUTBOX_REDISPATCH_SECONDS", "600", doc="Seconds before the sweep hands a still-queued message over again.")
+)
+# After the n-th failed attempt the message waits the n-th delay; after the last, it is failed.
+OUTBOX_RETRY_DELAYS_SECONDS = [
+    float(value)
+    for value in env_list(
+        "OUTBOX_RETRY_DELAYS_SECONDS",
+        "60,300,900,3600,14400",
+        doc="Comma-separated waits (seconds) after each failed send; one more failure marks the message failed.",
+    )
+]
 
 # --- Celery ----------------------------------------------------------------------------------
 

@@ -2,11 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import views
+from clinic import message_views, views
 from clinic.forms import EmailAuthenticationForm
 
 clinic_patterns = (
-    [path("setup/", views.setup, name="setup"), path("audit/", views.audit_log, name="audit_log")],
+    [
+        path("setup/", views.setup, name="setup"),
+        path("audit/", views.audit_log, name="audit_log"),
+        path("messages/", message_views.message_list, name="messages"),
+        path("messages/<int:pk>/resend/", message_views.message_resend, name="message_resend"),
+    ],
     "clinic",
 )
 
@@ -27,6 +32,7 @@ urlpatterns = [
     path("clinic/", include(clinic_patterns)),
     path("referrals/", include("referrals.urls")),
     path("scheduling/", include("scheduling.urls")),
+    path("p/", include("scheduling.patient_urls")),  # patients, through signed links
     path("admin/", admin.site.urls),
 ]
 

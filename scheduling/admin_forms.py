@@ -7,9 +7,10 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from clinic.models import Closure, Location, Weekday, WeekdayHours
-from scheduling.models import AvailabilityTemplate, TimeOff
+from scheduling.models import AvailabilityTemplate, ExtraAvailability, TimeOff
 
 RANGES_FORMAT = "Write ranges as 08:30-12:00, 13:00-16:30."
 RANGES_OVERLAP = "The ranges overlap or are out of order."
@@ -17,6 +18,7 @@ RANGE_BACKWARDS = "%(range)s ends before it starts."
 OPEN_NEEDS_RANGES = "An open day needs at least one range."
 END_BEFORE_START = "The end must be after the start."
 LAST_DAY_BEFORE_FIRST = "The last day must be on or after the first day."
+DATE_IN_THE_PAST = "Choose today or a later date."
 
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -110,4 +112,33 @@ class TimeOffForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("starts_at") and cleaned.get("ends_at") and cleaned["ends_at"] <= cleaned["starts_at"]:
             self.add_error("ends_at", END_BEFORE_START)
+        return cleaned
+
+
+class ExtraAvailabilityForm(forms.ModelForm):
+    """A provider opening one date, e.g. a by-appointment Friday, at one location."""
+
+    class Meta:
+        model = ExtraAvailability
+        fields = ["location", "date", "starts", "ends", "note"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}),
+            "starts": forms.TimeInput(attrs={"type": "time"}), "ends": forms.TimeInput(attrs={"type": "time"}),
+        }  # fmt: skip
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.provider = provider
+        self.fields["location"].queryset = Location.objects.filter(is_active=True)
+
+    def clean_date(self) -> dt.date:
+        date = self.cleaned_data["date"]
+        if date < timezone.localdate():
+            raise ValidationError(DATE_IN_THE_PAST)
+        return date
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("starts") and cleaned.get("ends") and cleaned["ends"] <= cleaned["starts"]:
+            self.add_error("ends", END_BEFORE_START)
         return cleaned

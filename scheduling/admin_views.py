@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -14,13 +15,14 @@ from clinic.models import Closure, Location, Provider
 from clinic.roles import Role, role_required
 from clinic.services import closure_set_active, weekday_hours_set
 from scheduling import selectors
-from scheduling.admin_forms import ClosureForm, TemplateForm, TimeOffForm, WeekdayHoursFormSet
-from scheduling.models import AvailabilityTemplate, TimeOff
+from scheduling.admin_forms import ClosureForm, ExtraAvailabilityForm, TemplateForm, TimeOffForm, WeekdayHoursFormSet
+from scheduling.models import AvailabilityTemplate, ExtraAvailability, TimeOff
 
 HOURS_SAVED = "Hours saved for %(location)s."
 CLOSURE_ADDED = "Closure added."
 TIME_OFF_ADDED = "Time off added."
 TEMPLATE_ADDED = "Weekly hours added."
+EXTRA_ADDED = "Extra hours added for that date."
 
 
 @role_required(Role.CLINIC_ADMIN)
@@ -45,21 +47,27 @@ def hours(request: HttpRequest, location_pk: int) -> HttpResponse:
 @role_required(Role.CLINIC_ADMIN)
 def closures(request: HttpRequest) -> HttpResponse:
     form = ClosureForm(request.POST or None)
-    hit = []
     if request.method == "POST" and form.is_valid():
         closure = form.save()
         messages.success(request, CLOSURE_ADDED)
-        hit = selectors.appointments_hit_by_closure(closure)
-        if not hit:
-            return redirect("scheduling:admin_closures")
-        form = ClosureForm()
+        return redirect(f"{reverse('scheduling:admin_closures')}?closure={closure.pk}")
+    # ?closure= lists what a closure hits until each is moved or cancelled: the page can be
+    # reloaded, and the admin comes back to it after each reschedule.
+    closure_pk = _int_param(request, "closure")
+    checked = Closure.objects.in_force().filter(pk=closure_pk).first() if closure_pk else None
     today = timezone.localdate()
     context = {
         "form": form,
-        "hit": hit,
+        "checked": checked,
+        "hit": selectors.appointments_hit_by_closure(checked) if checked else [],
         "upcoming": Closure.objects.filter(end_date__gte=today).select_related("location").order_by("start_date"),
     }
     return render(request, "scheduling/admin/closures.html", context)
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
 
 
 @require_POST
@@ -67,6 +75,9 @@ def closures(request: HttpRequest) -> HttpResponse:
 def closure_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     closure = closure_set_active(closure=get_object_or_404(Closure, pk=pk), active=request.POST.get("active") == "1")
     messages.success(request, f"{closure.reason} {'restored' if closure.is_active else 'removed: open on those days'}.")
+    if closure.is_active:
+        # Appointments may have been booked while it was off: list any it now hits.
+        return redirect(f"{reverse('scheduling:admin_closures')}?closure={closure.pk}")
     return redirect("scheduling:admin_closures")
 
 
@@ -75,23 +86,39 @@ def provider_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     provider = get_object_or_404(Provider, pk=pk)
     template_form = TemplateForm(request.POST if "template" in request.POST else None, provider=provider)
     time_off_form = TimeOffForm(request.POST if "time_off" in request.POST else None, provider=provider)
-    hit = []
+    extra_form = ExtraAvailabilityForm(request.POST if "extra" in request.POST else None, provider=provider)
     if "template" in request.POST and template_form.is_valid():
         template_form.save()
         messages.success(request, TEMPLATE_ADDED)
         return redirect("scheduling:admin_provider", pk=provider.pk)
+    if "extra" in request.POST and extra_form.is_valid():
+        extra_form.save()
+        messages.success(request, EXTRA_ADDED)
+        return redirect("scheduling:admin_provider", pk=provider.pk)
     if "time_off" in request.POST and time_off_form.is_valid():
-        hit = selectors.appointments_hit_by_time_off(time_off_form.save())
+        time_off = time_off_form.save()
         messages.success(request, TIME_OFF_ADDED)
-        if not hit:
-            return redirect("scheduling:admin_provider", pk=provider.pk)
-        time_off_form = TimeOffForm(provider=provider)
+        return redirect(f"{reverse('scheduling:admin_provider', args=[provider.pk])}?time_off={time_off.pk}")
+    time_off_pk = _int_param(request, "time_off")
+    checked = TimeOff.objects.filter(provider=provider, pk=time_off_pk).first() if time_off_pk else None
     context = {
-        "provider": provider, "template_form": template_form, "time_off_form": time_off_form, "hit": hit,
+        "provider": provider, "template_form": template_form, "time_off_form": time_off_form,
+        "extra_form": extra_form, "checked": checked,
+        "hit": selectors.appointments_hit_by_time_off(checked) if checked else [],
         "templates": AvailabilityTemplate.objects.filter(provider=provider).select_related("location"),
         "time_off": TimeOff.objects.filter(provider=provider, ends_at__gte=timezone.now()),
+        "extra": ExtraAvailability.objects.filter(provider=provider, date__gte=timezone.localdate())
+        .select_related("location"),
     }  # fmt: skip
     return render(request, "scheduling/admin/provider.html", context)
+
+
+@require_POST
+@role_required(Role.CLINIC_ADMIN)
+def extra_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    extra = get_object_or_404(ExtraAvailability, pk=pk)
+    extra.delete()
+    return redirect("scheduling:admin_provider", pk=extra.provider_id)
 
 
 @require_POST

@@ -14,6 +14,7 @@ import datetime as dt
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 
 SALT = "scheduling.patient-link"
 
@@ -44,27 +45,41 @@ def link_max_age() -> dt.timedelta:
     return dt.timedelta(days=settings.PATIENT_LINK_MAX_AGE_DAYS)
 
 
-def make_token(*, appointment_id: int, purpose: str, follow_up_id: int | None = None) -> str:
+def make_token(
+    *, appointment_id: int, purpose: str, follow_up_id: int | None = None, valid_from: dt.datetime | None = None
+) -> str:
+    """A token good for ``link_max_age()`` from ``valid_from`` (default now).
+
+    The expiry is in the signed payload rather than taken from the signing time because
+    e-mails are rendered when they are owed: a reminder written at booking and sent 60 days
+    later must carry links that are good from when it arrives.
+    """
     if purpose not in PURPOSES:
         raise ValueError(f"Unknown link purpose {purpose!r}")
-    payload = {"a": appointment_id, "p": purpose}
+    expires = (valid_from or timezone.now()) + link_max_age()
+    payload = {"a": appointment_id, "p": purpose, "x": int(expires.timestamp())}
     if follow_up_id is not None:
         payload["f"] = follow_up_id
     return signing.dumps(payload, salt=SALT, compress=True)
 
 
-def read_token(token: str, *, purpose: str, max_age: dt.timedelta | None = None) -> LinkClaim:
-    """The claim a token makes, if it is genuine, unexpired and for this purpose."""
+def read_token(token: str, *, purpose: str, allow_expired: bool = False, now: dt.datetime | None = None) -> LinkClaim:
+    """The claim a token makes, if it is genuine, for this purpose and (unless
+    ``allow_expired``, used only to say whose clinic to call) unexpired."""
     try:
-        payload = signing.loads(token, salt=SALT, max_age=max_age or link_max_age())
-    except signing.SignatureExpired as exc:
-        raise LinkExpired(str(exc)) from exc
+        payload = signing.loads(token, salt=SALT)
     except signing.BadSignature as exc:
         raise LinkInvalid(str(exc)) from exc
-    if not isinstance(payload, dict) or payload.get("p") != purpose or not isinstance(payload.get("a"), int):
+    if (
+        not isinstance(payload, dict)
+        or payload.get("p") != purpose
+        or not isinstance(payload.get("a"), int)
+        or not isinstance(payload.get("x"), int)
+    ):
         raise LinkInvalid("Wrong purpose or shape")
-    follow_up_id = payload.get("f")
-    return LinkClaim(appointment_id=payload["a"], purpose=purpose, follow_up_id=follow_up_id)
+    if not allow_expired and (now or timezone.now()).timestamp() > payload["x"]:
+        raise LinkExpired(f"Expired at {payload['x']}")
+    return LinkClaim(appointment_id=payload["a"], purpose=purpose, follow_up_id=payload.get("f"))
 
 
 def absolute_url(path: str) -> str:
@@ -72,7 +87,10 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def patient_link(*, appointment_id: int, purpose: str, follow_up_id: int | None = None) -> str:
-    """The full URL a patient clicks, e.g. in a reminder e-mail."""
-    token = make_token(appointment_id=appointment_id, purpose=purpose, follow_up_id=follow_up_id)
+def patient_link(
+    *, appointment_id: int, purpose: str, follow_up_id: int | None = None, valid_from: dt.datetime | None = None
+) -> str:
+    """The full URL a patient clicks, e.g. in a reminder e-mail (good from ``valid_from``,
+    the moment the e-mail is due)."""
+    token = make_token(appointment_id=appointment_id, purpose=purpose, follow_up_id=follow_up_id, valid_from=valid_from)
     return absolute_url(reverse(f"patient:{purpose}", args=[token]))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from clinic.models import Location, ProcedureType, Provider, Room
+from clinic.models import Closure, Location, ProcedureType, Provider, Room, WeekdayHours
 from referrals.models import Patient, Referral
 from scheduling.availability import Candidate, RepeatLimit, SlotRules, local_grid
-from scheduling.models import Appointment
+from scheduling.models import Appointment, ExtraAvailability
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,114 @@ def appointments_between(*, start: dt.datetime, end: dt.datetime, location: Loca
     if provider is not None:
         appointments = appointments.filter(provider=provider)
     return appointments.order_by("starts_at", "pk")
+
+
+def calendar_locations() -> list[Location]:
+    """The locations a calendar can show, for its location switcher."""
+    return list(Location.objects.filter(is_active=True))
+
+
+@dataclass
+class CalendarDay:
+    """One local day of a location's calendar: a column per head, and what marks the day."""
+
+    date: dt.date
+    mode: str  # WeekdayHours.Mode; a weekday without a row is closed, as for the slot finder
+    opening: list[tuple[dt.time, dt.time]]
+    closures: list[Closure]
+    opened_by: list[ExtraAvailability]  # providers opening this (by-appointment) day
+    columns: list[tuple[Provider | Room, list[Appointment]]]
+
+    @property
+    def is_by_appointment(self) -> bool:
+        return self.mode == WeekdayHours.Mode.BY_APPOINTMENT
+
+    @property
+    def is_closed_weekday(self) -> bool:
+        return self.mode == WeekdayHours.Mode.CLOSED
+
+    @property
+    def appointments(self) -> list[Appointment]:
+        return [a for _, column in self.columns for a in column]
+
+
+@dataclass
+class LocationCalendar:
+    location: Location
+    by_room: bool
+    heads: list[Provider | Room]
+    days: list[CalendarDay]
+
+    @property
+    def procedure_types(self) -> list[ProcedureType]:
+        """The procedure types on show, for the colour legend."""
+        seen = {a.procedure_type_id: a.procedure_type for day in self.days for a in day.appointments}
+        return sorted(seen.values(), key=lambda p: p.name)
+
+
+def location_calendar(*, location: Location, first: dt.date, days: int = 1, by_room: bool = False) -> LocationCalendar:
+    """A location's calendar for ``days`` local days from ``first``: a column per active provider
+    (or room) and every appointment, with closures, weekday modes and by-appointment openings.
+
+    Five queries whatever the number of days or appointments.
+    """
+    last = first + dt.timedelta(days=days - 1)
+    start = dt.datetime.combine(first, dt.time(0), tzinfo=location.zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=location.zone)
+    # 1. appointments, with everything a calendar shows
+    appointments = list(appointments_between(start=start, end=end, location=location))
+    # 2. the heads: active rooms, or the active providers of this location
+    if by_room:
+        heads: list = list(location.rooms.filter(is_active=True))
+    else:
+        heads = list(Provider.objects.filter(is_active=True, locations=location))
+    # An appointment keeps its column even when its provider or room has since left.
+    known = {head.pk for head in heads}
+    for appointment in appointments:
+        head = appointment.room if by_room else appointment.provider
+        if head.pk not in known:
+            known.add(head.pk)
+            heads.append(head)
+    # 3. closures of this location or of all, in force on these days
+    closures = list(Closure.objects.in_force().affecting(location).overlapping(first, last))
+    # 4. weekday modes and opening ranges in one join
+    modes: dict[int, str] = {}
+    opening: dict[int, list[tuple[dt.time, dt.time]]] = {}
+    for weekday, mode, opens, closes in WeekdayHours.objects.filter(location=location).values_list(
+        "weekday", "mode", "ranges__opens", "ranges__closes"
+    ):
+        modes[weekday] = mode
+        if mode == WeekdayHours.Mode.OPEN and opens is not None:
+            opening.setdefault(weekday, []).append((opens, closes))
+    # 5. providers opening a date explicitly
+    extras = list(
+        ExtraAvailability.objects.filter(location=location, date__range=(first, last))
+        .select_related("provider")
+        .order_by("date", "starts", "provider__display_name")
+    )
+    cells: dict[tuple[dt.date, int], list[Appointment]] = defaultdict(list)
+    for appointment in appointments:
+        head_id = appointment.room_id if by_room else appointment.provider_id
+        cells[(appointment.starts_at.astimezone(location.zone).date(), head_id)].append(appointment)
+    calendar_days = []
+    for offset in range(days):
+        day = first + dt.timedelta(days=offset)
+        calendar_days.append(
+            CalendarDay(
+                date=day,
+                mode=modes.get(day.weekday(), WeekdayHours.Mode.CLOSED),
+                opening=sorted(opening.get(day.weekday(), [])),
+                closures=[c for c in closures if c.start_date <= day <= c.end_date],
+                opened_by=[e for e in extras if e.date == day],
+                columns=[(head, cells.get((day, head.pk), [])) for head in heads],
+            )
+        )
+    return LocationCalendar(location=location, by_room=by_room, heads=heads, days=calendar_days)
+
+
+def provider_for_user(user) -> Provider | None:
+    """The provider linked to this login, with the locations whose zone their day is in."""
+    return Provider.objects.filter(user=user).prefetch_related("locations").first()
 
 
 def get_appointment(pk: int) -> Appointment:

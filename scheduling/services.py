@@ -16,6 +16,7 @@ from clinic.roles import Role, has_role
 from referrals.models import Patient, Referral
 from referrals.services import referral_mark_completed, referral_mark_scheduled, referral_return_to_queue
 from scheduling import availability as rules_mod
+from scheduling import follow_ups, messaging, repeats
 from scheduling.availability import Candidate, SlotRules
 from scheduling.models import Appointment, AppointmentEvent
 from scheduling.selectors import Slot, find_slots
@@ -284,6 +285,8 @@ def appointment_book(
                 now=now,
                 note=f"Repeat policy overridden: {repeat_override_reason}" if override else "",
             )
+            messaging.appointment_messages_booked(appointment=appointment, now=now)
+            repeats.repeat_due_mark_booked(appointment=appointment, actor=actor, now=now)
             if referral is not None:
                 referral_mark_scheduled(
                     referral=referral, actor=actor, appointment_summary=describe(appointment), now=now
@@ -386,6 +389,7 @@ def appointment_reschedule(
                 locked.repeat_override_reason = repeat_override_reason.strip()
             locked.save()
             _record(locked, action="rescheduled", actor=actor, before=before, now=now, note=reason)
+            messaging.appointment_messages_rescheduled(appointment=locked, actor=actor, now=now)
     except IntegrityError as exc:
         if not _is_overlap(exc):
             raise
@@ -413,6 +417,7 @@ def appointment_cancel(
     appointment = _set_status(
         appointment, A.CANCELLED, actor=actor, now=now, note=reason.strip(), extra={"cancel_reason": reason.strip()}
     )
+    messaging.appointment_messages_cancelled(appointment=appointment, actor=actor, now=now)
     referral = appointment.referral
     if (
         referral is not None
@@ -440,6 +445,8 @@ def appointment_set_status(
     if status == A.CANCELLED:
         return appointment_cancel(appointment=appointment, actor=actor, reason=note, now=now)
     appointment = _set_status(appointment, status, actor=actor, now=now, note=note)
+    if status == A.COMPLETED:
+        follow_ups.follow_ups_plan(appointment=appointment, now=now)
     referral = appointment.referral
     if status == A.COMPLETED and referral is not None and referral.status == Referral.Status.SCHEDULED:
         referral_mark_completed(

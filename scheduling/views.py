@@ -13,14 +13,16 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clinic.models import Closure, Location, Provider, WeekdayHours
+from clinic.models import Location
 from clinic.roles import Role, role_required
 from referrals.models import Referral
 from scheduling import selectors, services
 from scheduling.forms import BookForm, CancelForm, SlotSearchForm, StatusForm
 from scheduling.models import Appointment
 
-SCHEDULING_ROLES = (Role.SCHEDULER, Role.PROVIDER)
+# Clinic admins too: a closure or time off they add lists the appointments it hits, and they
+# move or cancel each through the finder and the appointment page.
+SCHEDULING_ROLES = (Role.SCHEDULER, Role.PROVIDER, Role.CLINIC_ADMIN)
 BOOKED = "Booked: %(summary)s"
 MOVED = "Moved: %(summary)s"
 CANCELLED = "Appointment cancelled; the time is free again."
@@ -173,23 +175,36 @@ def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*SCHEDULING_ROLES)
 def day(request: HttpRequest) -> HttpResponse:
     """One location's day: a column per provider (or per room), appointments in time order."""
-    locations = list(Location.objects.filter(is_active=True))
+    context = _calendar_context(request, days=1)
+    if "calendar" in context:
+        context["calendar_day"] = context["calendar"].days[0]
+    return render(request, "scheduling/day.html", context)
+
+
+@never_cache
+@role_required(*SCHEDULING_ROLES)
+def week(request: HttpRequest) -> HttpResponse:
+    """One location's week, Monday to Sunday: a row per day, a column per provider (or room)."""
+    return render(request, "scheduling/week.html", _calendar_context(request, days=7))
+
+
+def _calendar_context(request: HttpRequest, *, days: int) -> dict:
+    """The location, date and calendar a day (days=1) or week (days=7) page asks for."""
+    locations = selectors.calendar_locations()
     location = _pick(locations, request.GET.get("location"))
     if location is None:
-        return render(request, "scheduling/day.html", {"locations": locations})
-    the_day = _date_param(request, location.zone)
+        return {"locations": locations}
+    today = timezone.localtime(timezone.now(), location.zone).date()
+    anchor = _date_param(request, location.zone)
+    # A week runs Monday to Sunday on the location's calendar; a day is just itself.
+    first = anchor - dt.timedelta(days=anchor.weekday()) if days == 7 else anchor
     by_room = request.GET.get("view") == "rooms"
-    start = dt.datetime.combine(the_day, dt.time(0), tzinfo=location.zone)
-    end = dt.datetime.combine(the_day + dt.timedelta(days=1), dt.time(0), tzinfo=location.zone)
-    appointments = list(selectors.appointments_between(start=start, end=end, location=location))
-    columns = _columns(appointments, location, by_room)
-    context = {
-        "locations": locations, "location": location, "day": the_day, "by_room": by_room, "columns": columns,
-        "closures": Closure.objects.in_force().affecting(location).overlapping(the_day, the_day),
-        "mode": WeekdayHours.objects.filter(location=location, weekday=the_day.weekday()).first(),
-        "previous": the_day - dt.timedelta(days=1), "next": the_day + dt.timedelta(days=1),
+    calendar = selectors.location_calendar(location=location, first=first, days=days, by_room=by_room)
+    return {
+        "locations": locations, "location": location, "calendar": calendar, "by_room": by_room, "today": today,
+        "day": anchor, "first": first, "last": first + dt.timedelta(days=days - 1),
+        "previous": first - dt.timedelta(days=days), "next": first + dt.timedelta(days=days),
     }  # fmt: skip
-    return render(request, "scheduling/day.html", context)
 
 
 def _pick(locations: list[Location], wanted: str | None) -> Location | None:
@@ -207,30 +222,19 @@ def _date_param(request: HttpRequest, zone) -> dt.date:
         return timezone.localtime(timezone.now(), zone).date()
 
 
-def _columns(appointments: list[Appointment], location: Location, by_room: bool) -> list[tuple[object, list]]:
-    if by_room:
-        heads = list(location.rooms.filter(is_active=True))
-        key = "room_id"
-    else:
-        heads = list(Provider.objects.filter(is_active=True, locations=location))
-        key = "provider_id"
-    columns = {head.pk: (head, []) for head in heads}
-    for appointment in appointments:
-        head = appointment.room if by_room else appointment.provider
-        columns.setdefault(getattr(appointment, key), (head, []))[1].append(appointment)
-    return list(columns.values())
-
-
 @never_cache
 @role_required(Role.PROVIDER)
 def my_day(request: HttpRequest) -> HttpResponse:
-    provider = Provider.objects.filter(user=request.user).first()
+    provider = selectors.provider_for_user(request.user)
     if provider is None:
         return render(request, "scheduling/my_day.html", {"error": NOT_A_PROVIDER})
-    zone = timezone.get_current_timezone()
+    # The day is counted on the wall clock of the provider's (first) location.
+    home = next(iter(provider.locations.all()), None)
+    zone = home.zone if home else timezone.get_current_timezone()
     the_day = _date_param(request, zone)
     start = dt.datetime.combine(the_day, dt.time(0), tzinfo=zone)
-    appointments = selectors.appointments_between(start=start, end=start + dt.timedelta(days=1), provider=provider)
-    context = {"provider": provider, "day": the_day, "appointments": appointments,
+    end = dt.datetime.combine(the_day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    appointments = selectors.appointments_between(start=start, end=end, provider=provider)
+    context = {"provider": provider, "home": home, "day": the_day, "appointments": appointments,
                "previous": the_day - dt.timedelta(days=1), "next": the_day + dt.timedelta(days=1)}  # fmt: skip
     return render(request, "scheduling/my_day.html", context)

@@ -1,5 +1,5 @@
 """A scheduler opens an accepted referral from the queue, finds a slot, books it and sees
-it on the day calendar: in a real Chromium."""
+it on the day and week calendars: in a real Chromium."""
 
 import re
 
@@ -28,3 +28,13 @@ def test_scheduler_books_a_referral_and_sees_it_on_the_day_calendar(page, live_s
     expect(column).to_contain_text("New-patient consultation")
     expect(column).to_contain_text("Reyes, Jordan")
     expect(column).to_contain_text("Booked")
+
+    page.get_by_role("link", name="Week view").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Russellville: week of")
+    row = page.get_by_role("row").filter(
+        has=page.get_by_role("link", name=appointment.local_starts_at.strftime("%a %-d %b"), exact=True)
+    )
+    expect(row).to_contain_text("New-patient consultation")
+    expect(row).to_contain_text("Reyes, Jordan")
+    row.get_by_role("link", name=re.compile("New-patient consultation")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("New-patient consultation")

@@ -2,14 +2,16 @@
 day calendar and a provider's day."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
 from django.urls import reverse
 
 from scheduling import services
+from scheduling.forms import FROM_DATE_IN_PAST
 from scheduling.models import Appointment
-from tests.factories import PatientFactory, ReferralFactory
+from tests.factories import PatientFactory, ProviderFactory, ReferralFactory, RoomFactory
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +47,21 @@ def test_finder_opened_from_a_referral_offers_slots_by_day(client, scheduler, wo
     content = response.content.decode()
     assert "Find a slot for Jordan Reyes" in content
     assert "Tuesday 24 November 2026" in content
-    assert "8:30 AM · Dr. Priya Patel · Exam 1 · Russellville" in content
+    assert "8:30 AM CST · Dr. Priya Patel · Exam 1 · Russellville" in content
+
+
+def test_finder_shows_slots_on_the_locations_own_clock(client, scheduler, world):
+    """A location in another zone than the clinic default: its 08:30 is shown as 8:30 MST,
+    not converted to Central time by the template filters."""
+    world.location.time_zone = "America/Denver"
+    world.location.save()
+    client.force_login(scheduler)
+    response = client.get(
+        reverse("scheduling:find"), {"referral": world.referral.pk, "procedure_type": world.consult.pk}
+    )
+    content = response.content.decode()
+    assert "8:30 AM MST · Dr. Priya Patel · Exam 1 · Russellville" in content
+    assert "9:30 AM CST" not in content
 
 
 def test_booking_takes_a_confirm_step_then_books(client, scheduler, world):
@@ -86,6 +102,45 @@ def test_a_refused_booking_shows_the_rule_and_saves_nothing(client, scheduler, w
     assert not Appointment.objects.exists()
 
 
+def test_finder_says_when_the_repeat_policy_pushes_the_earliest_date_out(client, scheduler, world):
+    services.appointment_book(
+        actor=scheduler, patient=world.patient, procedure_type=world.epidural, location=world.location,
+        provider=world.provider, starts_at=local(world.location, 2026, 12, 1, 9), referral=world.referral,
+    )  # fmt: skip
+    client.force_login(scheduler)
+    response = client.get(
+        reverse("scheduling:find"), {"referral": world.referral.pk, "procedure_type": world.epidural.pk}
+    )
+    content = response.content.decode()
+    assert (
+        "Repeat policy: Epidural steroid injection must be at least 21 days apart for this patient; the last was on "
+        "1 December 2026, so the earliest is 22 December 2026."
+    ) in content
+    days = re.findall(r'<h2 class="h6" id="day-\d+">([^<]+)</h2>', content)
+    assert days[0] == "Tuesday 22 December 2026"
+    first_slots = content[content.index("Tuesday 22 December 2026") :]
+    assert re.search(r">\s*(\d+:\d+ [AP]M) [A-Z]+ ·", first_slots).group(1) == "9:00 AM"  # 21 days to the minute
+
+
+def test_finder_refuses_a_from_date_in_the_past(client, scheduler, world):
+    client.force_login(scheduler)
+    response = client.get(reverse("scheduling:find"), {"procedure_type": world.consult.pk, "from_date": "2026-11-20"})
+    assert FROM_DATE_IN_PAST in response.content.decode()
+    assert "No free slots" not in response.content.decode()
+
+
+def test_nothing_is_offered_or_booked_beyond_the_booking_horizon(client, scheduler, world):
+    client.force_login(scheduler)
+    # Russellville books 120 days ahead: to 23 March 2027.
+    response = client.get(reverse("scheduling:find"), {"procedure_type": world.consult.pk, "from_date": "2027-03-29",
+                                                       "referral": world.referral.pk})  # fmt: skip
+    assert "No free slots in the booking window." in response.content.decode()
+    response = client.post(reverse("scheduling:book"), book_params(world, local(world.location, 2027, 3, 30, 9)))
+    assert response.status_code == 400
+    assert "beyond Russellville&#x27;s booking horizon of 120 days" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
 def test_cancel_needs_a_reason_and_status_changes_follow_the_table(client, scheduler, world):
     appointment = services.appointment_book(
         actor=scheduler, patient=world.patient, procedure_type=world.consult, location=world.location,
@@ -123,7 +178,8 @@ def test_day_calendar_shows_a_column_per_provider_or_room(client, scheduler, wor
     params = {"location": world.location.pk, "date": "2026-12-01"}
     content = client.get(reverse("scheduling:day"), params).content.decode()
     assert "Russellville: Tuesday 1 December 2026" in content
-    assert content.count("Epidural steroid injection") == 2
+    assert content.count('href="/scheduling/appointments/') == 2
+    assert "Epidural steroid injection" in content
     assert "8:30 AM" in content
     assert "Dr. Priya Patel" in content
     rooms = client.get(reverse("scheduling:day"), {**params, "view": "rooms"}).content.decode()
@@ -145,12 +201,14 @@ def test_day_calendar_query_count_is_constant(client, scheduler, world, django_a
     _book_many(world, scheduler, 2)
     # 1 session, 2 user, 3-4 permissions, 5 locations, 6 appointments with patient,
     # procedure, provider, room, location and referral joined, 7 providers of the location,
-    # 8 closures, 9 weekday mode, 10-12 savepoint, session save, release
-    with django_assert_num_queries(12):
+    # 8 closures, 9 weekday modes with opening ranges, 10 providers' extra availability,
+    # 11-13 savepoint, session save, release
+    with django_assert_num_queries(13):
         client.get(reverse("scheduling:day"), params)
     _book_many(world, scheduler, 12, first=2)
-    with django_assert_num_queries(12):
-        client.get(reverse("scheduling:day"), params)
+    with django_assert_num_queries(13):
+        response = client.get(reverse("scheduling:day"), params)
+    assert response.content.decode().count('href="/scheduling/appointments/') == 14
 
 
 def test_my_day_lists_the_providers_own_appointments(client, provider_user, world, scheduler):
@@ -165,8 +223,74 @@ def test_my_day_lists_the_providers_own_appointments(client, provider_user, worl
     assert "Jordan Reyes" in content
 
 
+def test_my_day_shows_times_on_the_locations_clock(client, provider_user, world):
+    # Denver is an hour behind the clinic's default zone (Chicago): 9:00 there is 10:00 here.
+    world.location.time_zone = "America/Denver"
+    world.location.save(update_fields=["time_zone"])
+    world.provider.user = provider_user
+    world.provider.save(update_fields=["user"])
+    start = local(world.location, 2026, 12, 1, 9)
+    end = start + dt.timedelta(minutes=45)
+    Appointment.objects.create(patient=world.patient, procedure_type=world.consult, provider=world.provider,
+                               room=world.exam, location=world.location, starts_at=start, ends_at=end,
+                               blocks_until=end)  # fmt: skip
+    client.force_login(provider_user)
+    content = client.get(reverse("scheduling:my_day"), {"date": "2026-12-01"}).content.decode()
+    assert "9:00 AM" in content
+    assert "10:00 AM" not in content
+
+
+def test_my_day_without_a_linked_provider_says_so(client, provider_user):
+    client.force_login(provider_user)
+    assert "Your account is not linked to a provider." in client.get(reverse("scheduling:my_day")).content.decode()
+
+
+def _book_many_for_patients(world, n, first=0):
+    """n appointments of the world's provider on 1 December, each in its own room and patient."""
+    for i in range(first, first + n):
+        room = RoomFactory(location=world.location, name=f"Room {i}")
+        start = local(world.location, 2026, 12, 1, 8, 30) + dt.timedelta(minutes=15 * i)
+        end = start + dt.timedelta(minutes=15)
+        Appointment.objects.create(
+            patient=PatientFactory(), procedure_type=world.epidural, provider=world.provider, room=room,
+            location=world.location, starts_at=start, ends_at=end, blocks_until=end,
+        )  # fmt: skip
+
+
+def test_my_day_query_count_is_constant(client, provider_user, world, django_assert_num_queries):
+    world.provider.user = provider_user
+    world.provider.save(update_fields=["user"])
+    client.force_login(provider_user)
+    params = {"date": "2026-12-01"}
+    _book_many_for_patients(world, 2)
+    # 1 session, 2 user, 3-4 permissions, 5 the user's provider, 6 its locations (prefetch),
+    # 7 appointments with patient, procedure, provider, room, location and referral joined,
+    # 8-10 savepoint, session save, release
+    with django_assert_num_queries(10):
+        client.get(reverse("scheduling:my_day"), params)
+    _book_many_for_patients(world, 10, first=2)
+    with django_assert_num_queries(10):
+        response = client.get(reverse("scheduling:my_day"), params)
+    assert response.content.decode().count('href="/scheduling/appointments/') == 12
+
+
+def test_queue_query_count_is_constant(client, scheduler, world, django_assert_num_queries):
+    client.force_login(scheduler)
+    # 1 session, 2 user, 3-4 permissions, 5 accepted referrals with patient, first visit,
+    # preferred provider and referring physician's practice joined,
+    # 6-8 savepoint, session save, release
+    with django_assert_num_queries(8):
+        client.get(reverse("scheduling:queue"))
+    for urgency in ("urgent", "routine") * 5:
+        ReferralFactory(status="accepted", urgency=urgency, first_visit=world.epidural,
+                        preferred_provider=ProviderFactory(locations=[world.location]))  # fmt: skip
+    with django_assert_num_queries(8):
+        response = client.get(reverse("scheduling:queue"))
+    assert response.content.decode().count("Find a slot<span") == 11
+
+
 def test_referrers_and_intake_cannot_reach_scheduling(client, referrer, intake, world):
     for user in (referrer, intake):
         client.force_login(user)
-        for name in ("scheduling:find", "scheduling:day", "scheduling:queue"):
+        for name in ("scheduling:find", "scheduling:day", "scheduling:week", "scheduling:queue", "scheduling:my_day"):
             assert client.get(reverse(name)).status_code == 404

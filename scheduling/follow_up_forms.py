@@ -1,0 +1,54 @@
+"""Forms of the follow-up checks and the two call queues: the patient's answer, and the
+note staff write when they take an item off a queue."""
+
+from __future__ import annotations
+
+from django import forms
+
+from scheduling.models import FollowUp
+
+PAIN_NEEDED = "Choose a number from 0 (no pain) to 10 (the worst pain you can imagine) for your pain right now."
+RELIEF_NEEDED = "Enter how much relief you had as a whole number from 0 to 100 (percent); 0 means none."
+LASTED_NEEDED = "Choose how long the relief lasted."
+COMMENTS_TOO_LONG = "Please keep your comments to %(limit_value)d characters (you wrote %(show_value)d)."
+NOTE_NEEDED = "Write a short note saying what happened."
+
+
+def _messages(message: str) -> dict[str, str]:
+    """The same specific message whatever is wrong with a number: empty, not a number, too
+    small or too big."""
+    return {"required": message, "invalid": message, "min_value": message, "max_value": message}
+
+
+class FollowUpAnswerForm(forms.Form):
+    pain_now = forms.IntegerField(
+        min_value=0,
+        max_value=10,
+        label="Your pain right now, from 0 (none) to 10 (worst imaginable)",
+        error_messages=_messages(PAIN_NEEDED),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
+    )
+    percent_relief = forms.IntegerField(
+        min_value=0,
+        max_value=100,
+        label="How much relief did the procedure give you, in percent (0 to 100)?",
+        error_messages=_messages(RELIEF_NEEDED),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 100}),
+    )
+    relief_lasted = forms.ChoiceField(
+        choices=FollowUp.ReliefLasted.choices,
+        widget=forms.RadioSelect,
+        label="How long did the relief last?",
+        error_messages={"required": LASTED_NEEDED, "invalid_choice": LASTED_NEEDED},
+    )
+    comments = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Anything else you would like your doctor to know? (optional)",
+        error_messages={"max_length": COMMENTS_TOO_LONG},
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class QueueNoteForm(forms.Form):
+    note = forms.CharField(max_length=300, error_messages={"required": NOTE_NEEDED})

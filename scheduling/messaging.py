@@ -1,0 +1,310 @@
+"""What passes between the clinic and a patient about one appointment: the e-mails the clinic
+owes them (confirmation, reminders, reschedule and cancellation notices, each with an
+``.ics``) and the requests they send back through the signed links.
+
+The appointment services call ``appointment_messages_*`` inside their transaction, so the
+ledger rows (``clinic.outbox``) commit or roll back with the change that causes them. Every
+message of an appointment carries the topic ``appointment:<id>``; its key carries the
+appointment's version, so a moved appointment's messages never collide with the old ones.
+
+Reminders are planned on the location's wall clock: "1 day before" an 08:30 appointment is
+08:30 local time on the calendar day before, whatever daylight saving does in between.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+import icalendar
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import OutgoingMessage, ProcedureType, User
+from clinic.outbox import message_queue, messages_cancel_topic
+from scheduling import links
+from scheduling.models import Appointment, AppointmentEvent, PatientRequest
+
+CONFIRMATION = "appointment_confirmation"
+REMINDER = "appointment_reminder"
+RESCHEDULED = "appointment_rescheduled"
+CANCELLED = "appointment_cancelled"
+# Every kind planned here: a move or a cancel withdraws whichever of them is still queued.
+KINDS = (CONFIRMATION, REMINDER, RESCHEDULED, CANCELLED)
+
+ICS_FILENAME = "appointment.ics"
+ICS_MIMETYPE = "text/calendar"
+
+REQUEST_NEEDS_KIND = "Choose whether you would like to reschedule or cancel."
+CANCEL_NEEDS_REASON = "Please tell us why you would like to cancel."
+REQUEST_NOT_OPEN = "This appointment can no longer be changed online."
+HANDLED_BY_RESCHEDULE = "Appointment rescheduled."
+HANDLED_BY_CANCEL = "Appointment cancelled."
+
+A = Appointment.Status
+
+
+def topic_of(appointment: Appointment) -> str:
+    return f"appointment:{appointment.pk}"
+
+
+# --- Planning ------------------------------------------------------------------------------
+
+
+def appointment_messages_booked(*, appointment: Appointment, now: dt.datetime | None = None) -> list[OutgoingMessage]:
+    """Owe the confirmation (due now, with the calendar entry) and the reminders."""
+    now = now or timezone.now()
+    if not appointment.patient.can_be_emailed:
+        return []
+    reminders = _reminder_plan(appointment, now)
+    confirmation = _queue(appointment, CONFIRMATION, now, method="REQUEST", preparation=_prep_missed(reminders))
+    return [confirmation, *_queue_reminders(appointment, reminders)]
+
+
+def appointment_messages_rescheduled(
+    *, appointment: Appointment, actor: User | None = None, now: dt.datetime | None = None
+) -> list[OutgoingMessage]:
+    """Withdraw what was still queued for the old time; owe the notice and new reminders."""
+    now = now or timezone.now()
+    messages_cancel_topic(topic=topic_of(appointment), kinds=KINDS)
+    _close_open_requests(appointment, actor=actor, note=HANDLED_BY_RESCHEDULE, now=now)
+    if not appointment.patient.can_be_emailed:
+        return []
+    reminders = _reminder_plan(appointment, now)
+    notice = _queue(appointment, RESCHEDULED, now, method="REQUEST", preparation=_prep_missed(reminders))
+    return [notice, *_queue_reminders(appointment, reminders)]
+
+
+def appointment_messages_cancelled(
+    *, appointment: Appointment, actor: User | None = None, now: dt.datetime | None = None
+) -> list[OutgoingMessage]:
+    """Withdraw every queued message of the appointment; owe the cancellation notice."""
+    now = now or timezone.now()
+    messages_cancel_topic(topic=topic_of(appointment), kinds=KINDS)
+    _close_open_requests(appointment, actor=actor, note=HANDLED_BY_CANCEL, now=now)
+    if not appointment.patient.can_be_emailed:
+        return []
+    return [_queue(appointment, CANCELLED, now, method="CANCEL")]
+
+
+def reminder_due_at(appointment: Appointment, days_before: int) -> dt.datetime:
+    """The same wall-clock time ``days_before`` calendar days earlier, in UTC.
+
+    Adding ``timedelta(days=...)`` to a UTC instant would be an hour off across a daylight
+    saving change; building the local date and time and converting is not.
+    """
+    local = appointment.local_starts_at
+    day = local.date() - dt.timedelta(days=days_before)
+    return dt.datetime.combine(day, local.time(), tzinfo=local.tzinfo).astimezone(dt.UTC)
+
+
+def _reminder_plan(appointment: Appointment, now: dt.datetime) -> list[tuple[dt.datetime, bool, bool]]:
+    """(due at, carries preparation, still ahead) for each of the procedure type's offsets."""
+    plan = []
+    for offset in appointment.procedure_type.reminder_offsets.all():
+        due_at = reminder_due_at(appointment, offset.days_before)
+        plan.append((due_at, offset.include_preparation, due_at > now))
+    return plan
+
+
+def _prep_missed(reminders: list[tuple[dt.datetime, bool, bool]]) -> bool:
+    """Booked too late for the reminder that carries the preparation: the first e-mail
+    carries it instead, so a late booking still learns about the driver and fasting."""
+    return any(prep and not ahead for _due, prep, ahead in reminders)
+
+
+def _queue_reminders(appointment: Appointment, reminders) -> list[OutgoingMessage]:
+    return [
+        _queue(appointment, REMINDER, due_at, preparation=prep)
+        for due_at, prep, ahead in reminders
+        if ahead  # a reminder whose moment has passed is not sent late
+    ]
+
+
+def _queue(
+    appointment: Appointment, kind: str, due_at: dt.datetime, *, method: str = "", preparation: bool = False
+) -> OutgoingMessage:
+    key = f"appt:{appointment.pk}:v{appointment.version}:{kind.removeprefix('appointment_')}"
+    if kind == REMINDER:
+        key += f":{due_at.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ}"
+    attachments = []
+    if method:
+        attachments.append(
+            {"filename": ICS_FILENAME, "mimetype": ICS_MIMETYPE, "content": appointment_ics(appointment, method=method)}
+        )
+    return message_queue(
+        key=key,
+        kind=kind,
+        to_email=appointment.patient.email,
+        template=kind,
+        context=message_context(appointment, kind=kind, due_at=due_at, preparation=preparation),
+        due_at=due_at,
+        topic=topic_of(appointment),
+        attachments=attachments,
+    )
+
+
+def message_context(appointment: Appointment, *, kind: str, due_at: dt.datetime, preparation: bool = False) -> dict:
+    """What every patient e-mail shows: first name, when and where in the location's zone,
+    the procedure's name in the body only, and (while it can change) the two links."""
+    local = appointment.local_starts_at
+    location = appointment.location
+    context = {
+        "first_name": appointment.patient.first_name,
+        "procedure": appointment.procedure_type.name,
+        "location": location,
+        "address_lines": location.address_lines,
+        "date": f"{local:%A %-d %B %Y}",
+        "time": f"{local:%-I:%M %p}",
+        "zone": f"{local:%Z}",
+        # "in 3 days" as the patient counts them: calendar days on the location's clock.
+        "days_ahead": (local.date() - due_at.astimezone(local.tzinfo).date()).days,
+        "preparation": preparation_of(appointment) if preparation else None,
+    }
+    if kind != CANCELLED:
+        # Good from when the e-mail is due, not from when it was written (see links.make_token).
+        for name, purpose in (("confirm_url", links.CONFIRM), ("change_url", links.CHANGE)):
+            context[name] = links.patient_link(appointment_id=appointment.pk, purpose=purpose, valid_from=due_at)
+    return context
+
+
+def preparation_of(appointment: Appointment) -> dict:
+    """The procedure type's preparation as the reminder shows it: a driver, when to stop
+    eating and drinking (a local time), and the admin's own words (blood-thinner plan, what
+    to bring)."""
+    pt: ProcedureType = appointment.procedure_type
+    driver = {
+        ProcedureType.Driver.REQUIRED: "An adult must drive you home afterwards.",
+        ProcedureType.Driver.IF_SEDATED: "If you have sedation, an adult must drive you home afterwards.",
+    }.get(pt.driver, "")
+    fasting = ""
+    if pt.fasting_hours:
+        # Wall-clock arithmetic on purpose: "8 hours before 08:30" is 00:30 on the clock
+        # the patient reads, the night of a change included.
+        stop = appointment.local_starts_at - dt.timedelta(hours=pt.fasting_hours)
+        fasting = (
+            f"Nothing to eat or drink after {stop:%-I:%M %p} on {stop:%A %-d %B} ({pt.fasting_hours} hours before)."
+        )
+    lines = [line.strip() for line in pt.preparation.splitlines() if line.strip()]
+    return {"driver": driver, "fasting": fasting, "lines": lines}
+
+
+# --- Calendar entry ------------------------------------------------------------------------
+
+
+def calendar_uid(appointment: Appointment) -> str:
+    """One UID per appointment for its whole life, so a calendar updates the entry it has."""
+    host = urlsplit(settings.SITE_URL).hostname or "clinic.localhost"
+    return f"appointment-{appointment.pk}@{host}"
+
+
+def appointment_ics(appointment: Appointment, *, method: str = "REQUEST") -> str:
+    """An iCalendar invitation (``REQUEST``) or withdrawal (``CANCEL``) in the location's
+    zone; SEQUENCE is the appointment's version, so a moved appointment replaces the old."""
+    location = appointment.location
+    zone = location.zone
+    starts, ends = appointment.starts_at.astimezone(zone), appointment.ends_at.astimezone(zone)
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Institute of Interventional Pain Management//Appointments//EN")
+    cal.add("version", "2.0")
+    cal.add("method", method)
+    event = icalendar.Event()
+    event.add("uid", calendar_uid(appointment))
+    # A cancel is one more revision of the entry (a cancelled appointment never moves again).
+    event.add("sequence", appointment.version + (1 if method == "CANCEL" else 0))
+    event.add("dtstamp", timezone.now().astimezone(dt.UTC))
+    event.add("dtstart", starts)
+    event.add("dtend", ends)
+    event.add("summary", f"Appointment at {location.name}")
+    event.add("location", ", ".join([location.name, *location.address_lines]))
+    event.add("description", f"Questions or changes: call {location.name} at {location.phone}.")
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    organizer = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "no-reply@clinic.localhost"
+    event.add("organizer", f"mailto:{organizer}", parameters={"CN": location.name})
+    event.add(
+        "attendee",
+        f"mailto:{appointment.patient.email}",
+        parameters={"CN": appointment.patient.first_name, "ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"},
+    )
+    cal.add_component(event)
+    # Only the rules around the appointment: the full 1970-2038 history is 5 KB of noise.
+    cal.add_missing_timezones(
+        first_date=starts.date() - dt.timedelta(days=366), last_date=starts.date() + dt.timedelta(days=366)
+    )
+    return cal.to_ical().decode()
+
+
+# --- Requests from the patient -------------------------------------------------------------
+
+
+def appointment_open_to_patient(appointment: Appointment, *, now: dt.datetime | None = None) -> bool:
+    """A patient may confirm or ask for a change only before the appointment, while it is
+    booked or confirmed."""
+    now = now or timezone.now()
+    return appointment.status in (A.BOOKED, A.CONFIRMED) and appointment.starts_at > now
+
+
+@transaction.atomic
+def patient_request_submit(
+    *, appointment: Appointment, kind: str, reason: str = "", now: dt.datetime | None = None
+) -> PatientRequest:
+    """The patient asks to reschedule or cancel; a second ask updates the one open request."""
+    now = now or timezone.now()
+    reason = reason.strip()
+    if kind not in PatientRequest.Kind.values:
+        raise ValidationError({"kind": REQUEST_NEEDS_KIND}, code="request_kind")
+    if kind == PatientRequest.Kind.CANCEL and not reason:
+        raise ValidationError({"reason": CANCEL_NEEDS_REASON}, code="cancel_reason")
+    # Locking the appointment serialises two submits of the same form, so the second finds
+    # the first's request instead of tripping the one-open-request constraint.
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if not appointment_open_to_patient(locked, now=now):
+        raise ValidationError(REQUEST_NOT_OPEN, code="not_open")
+    request = PatientRequest.objects.filter(appointment=locked, handled_at__isnull=True).first()
+    if request is not None and (request.kind, request.reason) == (kind, reason):
+        return request
+    if request is None:
+        request = PatientRequest.objects.create(appointment=locked, kind=kind, reason=reason, created_at=now)
+    else:
+        request.kind, request.reason = kind, reason
+        request.save(update_fields=["kind", "reason"])
+    AppointmentEvent.objects.create(
+        appointment=locked,
+        action=f"patient_asked_{kind}",
+        actor=None,
+        at=now,
+        after={"request": request.pk, "kind": kind},
+        note=(f"Patient asked to {kind}: {reason}" if reason else f"Patient asked to {kind}.")[:300],
+    )
+    return request
+
+
+@transaction.atomic
+def patient_request_mark_handled(
+    *, request: PatientRequest, actor: User | None, note: str = "", now: dt.datetime | None = None
+) -> bool:
+    """Take a request off the scheduler's queue; False if someone already had."""
+    now = now or timezone.now()
+    done = PatientRequest.objects.filter(pk=request.pk, handled_at__isnull=True).update(
+        handled_at=now, handled_by=actor, handled_note=note.strip()[:300]
+    )
+    if done:
+        AppointmentEvent.objects.create(
+            appointment_id=request.appointment_id,
+            action="patient_request_handled",
+            actor=actor,
+            at=now,
+            after={"request": request.pk},
+            note=note.strip()[:300],
+        )
+    return bool(done)
+
+
+def _close_open_requests(appointment: Appointment, *, actor: User | None, note: str, now: dt.datetime) -> None:
+    """Moving or cancelling the appointment answers whatever the patient asked."""
+    for request in PatientRequest.objects.filter(appointment=appointment, handled_at__isnull=True):
+        patient_request_mark_handled(request=request, actor=actor, note=note, now=now)

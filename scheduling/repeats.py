@@ -1,0 +1,253 @@
+"""Repeat injections: a daily sweep puts patients whose relief has worn off in the
+scheduler's "repeat due" queue, with the earliest date the repeat policy allows, and invites
+them to call.
+
+1. ``repeats_find_due`` (daily, ``scheduling.tasks.find_repeats_due``):
+   a. puts back in the queue an item whose repeat was booked and then cancelled;
+   b. ``repeat_candidates``: each patient's last completed appointment of a procedure type
+      with a repeat policy, with nothing of that type booked after it, not already in the
+      queue, whose latest answered follow-up shows relief worn off;
+   c. for each, the earliest date the policy allows (``SlotRules.repeat_limit``, the same
+      rule booking enforces), an open ``RepeatDue`` and an invitation e-mail.
+   Running it twice creates nothing more: one item per last appointment (one-to-one), at
+   most one open per patient and procedure type (a constraint), and the e-mail's key.
+2. ``appointment_book`` calls ``repeat_due_mark_booked``: booking that procedure for the
+   patient takes the item off the queue.
+3. Schedulers dismiss an item with a note (``repeat_due_dismiss``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from clinic.models import ProcedureType, User
+from clinic.outbox import message_queue, messages_cancel_topic
+from referrals.models import Referral
+from scheduling.availability import RepeatLimit, SlotRules
+from scheduling.models import Appointment, FollowUp, RepeatDue
+
+logger = logging.getLogger(__name__)
+
+INVITATION = "repeat_due"
+TEMPLATE = "repeat_due"
+
+A = Appointment.Status
+R = RepeatDue.Status
+# Relief that lasted a while and ended: everything but "still going on" (and no answer).
+WORN_OFF = [value for value in FollowUp.ReliefLasted.values if value != FollowUp.ReliefLasted.ONGOING]
+# Appointments that count as "the repeat is planned or done": anything not called off.
+NOT_CALLED_OFF = Q(status__in=[A.BOOKED, A.CONFIRMED, A.CHECKED_IN, A.COMPLETED])
+
+DISMISS_NEEDS_NOTE = "Write why no repeat is needed now (for example, the patient declined) before dismissing."
+ALREADY_CLOSED = "This patient was already booked or dismissed."
+
+
+def topic_of(item: RepeatDue) -> str:
+    return f"repeat-due:{item.pk}"
+
+
+def _later_of_same_type(prefix: str = "") -> QuerySet[Appointment]:
+    """Appointments of the same patient and procedure after the outer appointment (reached
+    through ``prefix``), not called off: the repeat is planned, or done."""
+    return Appointment.objects.filter(NOT_CALLED_OFF).filter(
+        patient=OuterRef("patient"),
+        procedure_type=OuterRef("procedure_type"),
+        starts_at__gt=OuterRef(f"{prefix}starts_at"),
+    )
+
+
+# --- Reads ---------------------------------------------------------------------------------
+
+
+def repeat_candidates() -> QuerySet[Appointment]:
+    """Last completed appointments whose follow-up says relief has worn off and that have no
+    repeat planned nor a queue item yet, with the answer as ``relief``, ``lasted``,
+    ``answered_at``.
+
+    Worn off: the latest answered follow-up reports relief below the procedure type's
+    ``repeat_relief_threshold``, or relief that lasted a while and ended.
+    """
+    policy = ProcedureType.objects.filter(Q(repeat_min_days__gt=0) | Q(repeat_max_per_year__gt=0), is_active=True)
+    latest = FollowUp.objects.filter(appointment=OuterRef("pk"), answered_at__isnull=False).order_by("-due_at", "-pk")
+    open_item = RepeatDue.objects.filter(
+        patient=OuterRef("patient"), procedure_type=OuterRef("procedure_type"), status=R.OPEN
+    )
+    return (
+        Appointment.objects.filter(status=A.COMPLETED, procedure_type__in=policy)
+        .exclude(Exists(_later_of_same_type()))
+        .exclude(Exists(RepeatDue.objects.filter(last_appointment=OuterRef("pk"))))
+        .exclude(Exists(open_item))
+        .annotate(
+            relief=Subquery(latest.values("percent_relief")[:1]),
+            lasted=Subquery(latest.values("relief_lasted")[:1]),
+            answered_at=Subquery(latest.values("answered_at")[:1]),
+        )
+        .filter(answered_at__isnull=False)
+        .filter(Q(relief__lt=F("procedure_type__repeat_relief_threshold")) | Q(lasted__in=WORN_OFF))
+        .select_related("patient", "procedure_type", "location")
+        .order_by("pk")
+    )
+
+
+def repeat_earliest_date(*, appointment: Appointment, now: dt.datetime) -> tuple[dt.date, RepeatLimit | None]:
+    """The first day the repeat policy lets this patient have the procedure again (today at
+    the soonest), and the limit that set it.
+
+    Asks ``SlotRules.repeat_limit``, the rule booking enforces, stepping to each limit's
+    earliest day until none applies (a minimum gap and a yearly maximum can stack).
+    """
+    rules = SlotRules.load(
+        procedure_type=appointment.procedure_type,
+        range_start=now,
+        range_end=now + dt.timedelta(minutes=1),
+        now=now,
+        patient=appointment.patient,
+    )
+    earliest, start, binding = timezone.localtime(now, appointment.location.zone).date(), now, None
+    for _ in range(20):
+        limit = rules.repeat_limit(start)
+        if limit is None:
+            break
+        # The limit's day is a UTC date (as booking's message states it): its last instant
+        # is allowed if any moment of that day is.
+        start = dt.datetime.combine(limit.earliest, dt.time.max, tzinfo=dt.UTC)
+        earliest, binding = limit.earliest, limit
+    return earliest, binding
+
+
+def repeats_due_open() -> QuerySet[RepeatDue]:
+    """The "repeat due" queue, earliest first, with what each row shows and the referral the
+    slot finder needs to know the patient (the last appointment's, else the latest)."""
+    latest_referral = Referral.objects.filter(patient=OuterRef("patient")).order_by("-received_at", "-pk")
+    return (
+        RepeatDue.objects.filter(status=R.OPEN)
+        .select_related("patient", "procedure_type", "last_appointment__location", "last_appointment__provider")
+        .annotate(
+            finder_referral_id=Coalesce(F("last_appointment__referral_id"), Subquery(latest_referral.values("pk")[:1]))
+        )
+        .order_by("earliest_date", "pk")
+    )
+
+
+def get_repeat_due(pk: int) -> RepeatDue:
+    """The dismiss action's access helper: staff only reach it (role_required), 404 if missing."""
+    return get_object_or_404(RepeatDue.objects.select_related("patient"), pk=pk)
+
+
+# --- Writes --------------------------------------------------------------------------------
+
+
+def repeats_find_due(*, now: dt.datetime | None = None) -> list[RepeatDue]:
+    """The daily sweep: reopen items whose repeat was called off, then queue new ones."""
+    now = now or timezone.now()
+    reopened = (
+        RepeatDue.objects.filter(status=R.BOOKED)
+        .exclude(Exists(_later_of_same_type("last_appointment__")))
+        .exclude(
+            Exists(
+                RepeatDue.objects.filter(
+                    patient=OuterRef("patient"), procedure_type=OuterRef("procedure_type"), status=R.OPEN
+                )
+            )
+        )
+        .update(status=R.OPEN, closed_at=None, closed_by=None, closed_note="")
+    )
+    if reopened:
+        logger.info("Put %s repeat-due item(s) back in the queue: their repeat was called off", reopened)
+    created = []
+    for appointment in repeat_candidates():
+        earliest, limit = repeat_earliest_date(appointment=appointment, now=now)
+        try:
+            # A savepoint per item: a sweep running at the same moment elsewhere makes the
+            # second insert break a constraint, which only means "already queued".
+            with transaction.atomic():
+                item = RepeatDue.objects.create(
+                    patient=appointment.patient,
+                    procedure_type=appointment.procedure_type,
+                    last_appointment=appointment,
+                    earliest_date=earliest,
+                    reason=_reason(appointment, limit),
+                    created_at=now,
+                )
+                if appointment.patient.can_be_emailed:
+                    _queue_invitation(item, appointment, now=now)
+        except IntegrityError:
+            continue
+        created.append(item)
+    return created
+
+
+def _reason(appointment: Appointment, limit: RepeatLimit | None) -> str:
+    """Why, in the scheduler's words: what the patient answered, and the policy's limit."""
+    pt = appointment.procedure_type
+    said = []
+    if appointment.relief is not None:
+        below = f" (below {pt.repeat_relief_threshold}%)" if appointment.relief < pt.repeat_relief_threshold else ""
+        said.append(f"{appointment.relief}% relief{below}")
+    if appointment.lasted == FollowUp.ReliefLasted.NONE:
+        said.append("no lasting relief")
+    elif appointment.lasted:
+        said.append(f"relief lasted {FollowUp.ReliefLasted(appointment.lasted).label.lower()}")
+    answered = timezone.localtime(appointment.answered_at, appointment.location.zone)
+    reason = f"Follow-up answered {answered:%-d %b %Y}: {', '.join(said)}."
+    if limit is not None:
+        reason += f" Policy: {limit.rule}."
+    return reason[:300]
+
+
+def _queue_invitation(item: RepeatDue, appointment: Appointment, *, now: dt.datetime) -> None:
+    """Ask the patient to call to book: no procedure and no diagnosis, the location's phone."""
+    location = appointment.location
+    today = timezone.localtime(now, location.zone).date()
+    message_queue(
+        key=f"repeat-due:{item.pk}:invitation",
+        kind=INVITATION,
+        to_email=appointment.patient.email,
+        template=TEMPLATE,
+        context={
+            "first_name": appointment.patient.first_name,
+            "location": location,
+            "address_lines": location.address_lines,
+            "earliest": item.earliest_date if item.earliest_date > today else None,
+        },
+        due_at=now,
+        topic=topic_of(item),
+    )
+
+
+def repeat_due_mark_booked(*, appointment: Appointment, actor: User | None, now: dt.datetime | None = None) -> int:
+    """A new booking of the procedure for the patient takes their item off the queue."""
+    now = now or timezone.now()
+    item = RepeatDue.objects.filter(
+        patient_id=appointment.patient_id, procedure_type_id=appointment.procedure_type_id, status=R.OPEN
+    ).first()
+    if item is None:
+        return 0
+    local = appointment.local_starts_at
+    RepeatDue.objects.filter(pk=item.pk, status=R.OPEN).update(
+        status=R.BOOKED, closed_at=now, closed_by=actor, closed_note=f"Booked for {local:%-d %B %Y}."
+    )
+    messages_cancel_topic(topic=topic_of(item))
+    return 1
+
+
+@transaction.atomic
+def repeat_due_dismiss(*, item: RepeatDue, actor: User, note: str, now: dt.datetime | None = None) -> None:
+    """Take an item off the queue without a booking, saying why."""
+    now = now or timezone.now()
+    if not note.strip():
+        raise ValidationError({"note": DISMISS_NEEDS_NOTE}, code="dismiss_note")
+    dismissed = RepeatDue.objects.filter(pk=item.pk, status=R.OPEN).update(
+        status=R.DISMISSED, closed_at=now, closed_by=actor, closed_note=note.strip()[:300]
+    )
+    if not dismissed:
+        raise ValidationError(ALREADY_CLOSED, code="repeat_due_closed")
+    messages_cancel_topic(topic=topic_of(item))
