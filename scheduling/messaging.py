@@ -56,12 +56,7 @@ def topic_of(appointment: Appointment) -> str:
 
 def appointment_messages_booked(*, appointment: Appointment, now: dt.datetime | None = None) -> list[OutgoingMessage]:
     """Owe the confirmation (due now, with the calendar entry) and the reminders."""
-    now = now or timezone.now()
-    if not appointment.patient.can_be_emailed:
-        return []
-    reminders = _reminder_plan(appointment, now)
-    confirmation = _queue(appointment, CONFIRMATION, now, method="REQUEST", preparation=_prep_missed(reminders))
-    return [confirmation, *_queue_reminders(appointment, reminders)]
+    return _owe_notice_and_reminders(appointment, CONFIRMATION, now or timezone.now())
 
 
 def appointment_messages_rescheduled(
@@ -71,10 +66,16 @@ def appointment_messages_rescheduled(
     now = now or timezone.now()
     messages_cancel_topic(topic=topic_of(appointment), kinds=KINDS)
     _close_open_requests(appointment, actor=actor, note=HANDLED_BY_RESCHEDULE, now=now)
+    return _owe_notice_and_reminders(appointment, RESCHEDULED, now)
+
+
+def _owe_notice_and_reminders(appointment: Appointment, kind: str, now: dt.datetime) -> list[OutgoingMessage]:
+    """The notice with the calendar entry, due now (with the preparation when its reminder
+    is already past), and the reminders still ahead."""
     if not appointment.patient.can_be_emailed:
         return []
     reminders = _reminder_plan(appointment, now)
-    notice = _queue(appointment, RESCHEDULED, now, method="REQUEST", preparation=_prep_missed(reminders))
+    notice = _queue(appointment, kind, now, method="REQUEST", preparation=_prep_missed(reminders))
     return [notice, *_queue_reminders(appointment, reminders)]
 
 

@@ -30,16 +30,26 @@ def no_response(request: HttpRequest) -> HttpResponse:
 @role_required(Role.SCHEDULER)
 def follow_up_close(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = follow_ups.get_follow_up(pk)
+    _close_with_note(
+        request,
+        close=lambda note: follow_ups.follow_up_close(follow_up=follow_up, actor=request.user, note=note),
+        needs_note=follow_ups.CLOSE_NEEDS_NOTE,
+        done=FOLLOW_UP_CLOSED % {"patient": follow_up.appointment.patient.full_name},
+    )
+    return redirect("scheduling:no_response")
+
+
+def _close_with_note(request: HttpRequest, *, close, needs_note: str, done: str) -> None:
+    """Take a queue item off with the staff member's note; say what happened either way."""
     form = QueueNoteForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError(follow_ups.CLOSE_NEEDS_NOTE)
-        follow_ups.follow_up_close(follow_up=follow_up, actor=request.user, note=form.cleaned_data["note"])
+            raise ValidationError(needs_note)
+        close(form.cleaned_data["note"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, FOLLOW_UP_CLOSED % {"patient": follow_up.appointment.patient.full_name})
-    return redirect("scheduling:no_response")
+        messages.success(request, done)
 
 
 @never_cache
@@ -53,13 +63,10 @@ def repeat_due(request: HttpRequest) -> HttpResponse:
 @role_required(Role.SCHEDULER)
 def repeat_due_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     item = repeats.get_repeat_due(pk)
-    form = QueueNoteForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(repeats.DISMISS_NEEDS_NOTE)
-        repeats.repeat_due_dismiss(item=item, actor=request.user, note=form.cleaned_data["note"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, REPEAT_DISMISSED % {"patient": item.patient.full_name})
+    _close_with_note(
+        request,
+        close=lambda note: repeats.repeat_due_dismiss(item=item, actor=request.user, note=note),
+        needs_note=repeats.DISMISS_NEEDS_NOTE,
+        done=REPEAT_DISMISSED % {"patient": item.patient.full_name},
+    )
     return redirect("scheduling:repeat_due")
