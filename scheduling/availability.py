@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from clinic.models import Closure, Location, ProcedureType, Provider, Room, RoomCapability, WeekdayHours
 from referrals.models import Patient
@@ -363,9 +364,9 @@ class SlotRules:
             for other in self.history:
                 if abs(start - other) < gap:
                     return RepeatLimit(
-                        earliest=(other + gap).date(),
+                        earliest=_clinic_date(other + gap),
                         rule=f"at least {pt.repeat_min_days} days apart",
-                        last_date=other.date(),
+                        last_date=_clinic_date(other),
                     )
         if pt.repeat_max_per_year:
             year = dt.timedelta(days=365)
@@ -377,11 +378,17 @@ class SlotRules:
                 if len(inside) >= pt.repeat_max_per_year:
                     earliest = inside[0] + year
                     return RepeatLimit(
-                        earliest=earliest.date(),
+                        earliest=_clinic_date(earliest),
                         rule=f"at most {pt.repeat_max_per_year} in any 365 days",
-                        last_date=inside[-1].date(),
+                        last_date=_clinic_date(inside[-1]),
                     )
         return None
+
+
+def _clinic_date(moment: dt.datetime) -> dt.date:
+    """The calendar date of a stored (UTC) instant as the clinic reads it: an evening
+    appointment in Central time is already the next day in UTC."""
+    return timezone.localdate(moment)
 
 
 def _merge(ranges: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.time, dt.time]]:

@@ -122,6 +122,21 @@ def test_finder_says_when_the_repeat_policy_pushes_the_earliest_date_out(client,
     assert re.search(r">\s*(\d+:\d+ [AP]M) [A-Z]+ ·", first_slots).group(1) == "9:00 AM"  # 21 days to the minute
 
 
+def test_repeat_policy_dates_are_calendar_days_where_the_clinic_is_not_utc(client, scheduler, world):
+    """A 2 PM Hawaii appointment is already the next day in UTC; the message must not say so."""
+    world.location.time_zone = "Pacific/Honolulu"
+    world.location.save()
+    services.appointment_book(
+        actor=scheduler, patient=world.patient, procedure_type=world.epidural, location=world.location,
+        provider=world.provider, starts_at=local(world.location, 2026, 12, 1, 14), referral=world.referral,
+    )  # fmt: skip
+    client.force_login(scheduler)
+    response = client.get(
+        reverse("scheduling:find"), {"referral": world.referral.pk, "procedure_type": world.epidural.pk}
+    )
+    assert "the last was on 1 December 2026, so the earliest is 22 December 2026." in response.content.decode()
+
+
 def test_finder_refuses_a_from_date_in_the_past(client, scheduler, world):
     client.force_login(scheduler)
     response = client.get(reverse("scheduling:find"), {"procedure_type": world.consult.pk, "from_date": "2026-11-20"})
