@@ -435,7 +435,7 @@ def appointment_set_status(
     *,
     appointment: Appointment,
     status: str,
-    actor: User,
+    actor: User | None,  # None: the patient, through a signed link
     note: str = "",
     outcome_summary: str = "",
     now: dt.datetime | None = None,
