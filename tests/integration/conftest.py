@@ -39,22 +39,10 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
-from django.db import connection
+
+from clinic.database import current_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_database_url() -> str:
-    """A URL for the database the tests are using right now (pytest-django's test DB)."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
 
 
 def free_port() -> int:
@@ -165,6 +153,7 @@ class WorkerProcess:
 
     def __init__(self, *, queue: str, env: dict[str, str], name: str) -> None:
         self.queue = queue
+        Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)  # not made on PostgreSQL + Redis
         self.log_path = Path(settings.VAR_DIR) / f"worker-{name}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
@@ -198,7 +187,7 @@ class WorkerProcess:
 
 def worker_env(**extra: str) -> dict[str, str]:
     """This process's environment, pointed at the test database and the broker in use."""
-    return {**os.environ, "DATABASE_URL": test_database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    return {**os.environ, "DATABASE_URL": current_database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "VAR_DIR": str(settings.VAR_DIR), "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"), **extra}  # fmt: skip
 
 
@@ -207,6 +196,7 @@ class SweeperProcess(WorkerProcess):
 
     def __init__(self, *, queue: str, env: dict[str, str], name: str, every: float) -> None:
         self.queue = queue
+        Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)  # not made on PostgreSQL + Redis
         self.log_path = Path(settings.VAR_DIR) / f"sweeper-{name}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(

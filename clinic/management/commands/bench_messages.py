@@ -33,6 +33,7 @@ from django.db import connection
 from django.utils import timezone
 
 from clinic import outbox
+from clinic.database import current_database_url
 from clinic.models import OutgoingMessage
 from clinic.tasks import send_messages
 
@@ -137,7 +138,7 @@ class Command(BaseCommand):
         """Start ``count`` workers on ``queue`` (appended to ``processes``) and wait until ready."""
         env = {
             **os.environ,
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": current_database_url(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "VAR_DIR": str(settings.VAR_DIR),
             "EMAIL_HOST": "127.0.0.1",
@@ -151,6 +152,7 @@ class Command(BaseCommand):
             "DJANGO_DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
         }
+        Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)  # not made on PostgreSQL + Redis
         logs = [Path(settings.VAR_DIR) / f"bench-worker-{n}.log" for n in range(count)]
         # Threads let a worker build the next e-mail while another waits on SMTP or the
         # database; each thread has its own database connection and claims rows like a process.
@@ -255,16 +257,6 @@ def _wait_drained(queue: str) -> None:
         finally:
             client.close()
     time.sleep(1.0)
-
-
-def _database_url() -> str:
-    """The throwaway database as a URL for the worker processes."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 def _free_port() -> int:
