@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from clinic.models import Closure, Location, ProcedureType, Provider, Room, RoomCapability, WeekdayHours
 from referrals.models import Patient
+from scheduling import lifecycle
 from scheduling.models import Appointment, AvailabilityTemplate, ExtraAvailability, TimeOff
 
-# Problem codes, in the order the checks run; messages live in scheduling.services.
+# Problem codes, in the order the checks run; messages live in scheduling.services.booking.
 PAST = "past"
 NOTICE = "notice"
 HORIZON = "horizon"
@@ -233,8 +234,8 @@ class SlotRules:
 
         # 9. this patient's other appointments of the same procedure (repeat policy)
         if patient is not None and (procedure_type.repeat_min_days or procedure_type.repeat_max_per_year):
-            history = Appointment.objects.filter(patient=patient, procedure_type=procedure_type).exclude(
-                status__in=[Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW]
+            history = Appointment.objects.filter(patient=patient, procedure_type=procedure_type).filter(
+                status__in=lifecycle.COUNTS_FOR_REPEATS
             )
             if exclude_appointment_id:
                 history = history.exclude(pk=exclude_appointment_id)

@@ -13,7 +13,9 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, Ra
 from django.db import models
 from django.db.models import Q
 
-ACTIVE = ~Q(status="cancelled")
+from scheduling.lifecycle import INACTIVE_STATUSES
+
+ACTIVE = ~Q(status__in=INACTIVE_STATUSES)
 
 PROVIDER_CONSTRAINT = "appointment_no_provider_overlap"
 ROOM_CONSTRAINT = "appointment_no_room_overlap"

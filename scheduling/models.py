@@ -109,7 +109,9 @@ class TimeOff(models.Model):
 
 class AppointmentQuerySet(models.QuerySet):
     def active(self):
-        return self.exclude(status__in=Appointment.INACTIVE_STATUSES)
+        from scheduling.lifecycle import INACTIVE_STATUSES  # lifecycle imports this module
+
+        return self.exclude(status__in=INACTIVE_STATUSES)
 
     def overlapping(self, starts_at: dt.datetime, ends_at: dt.datetime):
         """Appointments whose blocked time (turnover included) meets [starts_at, ends_at)."""
@@ -124,9 +126,6 @@ class Appointment(models.Model):
         COMPLETED = "completed", "Completed"
         NO_SHOW = "no_show", "No-show"
         CANCELLED = "cancelled", "Cancelled"
-
-    # These free their time: the exclusion constraints ignore them.
-    INACTIVE_STATUSES = (Status.CANCELLED,)
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
     referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments")
@@ -174,7 +173,9 @@ class Appointment(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status not in self.INACTIVE_STATUSES
+        from scheduling.lifecycle import is_active  # lifecycle imports this module
+
+        return is_active(self.status)
 
     @property
     def local_starts_at(self) -> dt.datetime:

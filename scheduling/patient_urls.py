@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from scheduling import follow_up_views, patient_views
+from scheduling.views import patient
 
 app_name = "patient"
 
 urlpatterns = [
-    path("confirm/<str:token>/", patient_views.confirm, name="confirm"),
-    path("change/<str:token>/", patient_views.change, name="change"),
-    path("follow-up/<str:token>/", follow_up_views.follow_up, name="follow-up"),
+    path("confirm/<str:token>/", patient.confirm, name="confirm"),
+    path("change/<str:token>/", patient.change, name="change"),
+    path("follow-up/<str:token>/", patient.follow_up, name="follow-up"),
 ]

@@ -6,13 +6,17 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.models import Closure, Location, ProcedureType, Provider, Room, WeekdayHours
 from referrals.models import Patient, Referral
+from scheduling import lifecycle, links
 from scheduling.availability import Candidate, RepeatLimit, SlotRules, local_grid
-from scheduling.models import Appointment, ExtraAvailability
+from scheduling.models import Appointment, ExtraAvailability, FollowUp, PatientRequest, RepeatDue
+from scheduling.services import follow_ups
 
 
 @dataclass(frozen=True)
@@ -307,3 +311,121 @@ def appointments_hit_by_time_off(time_off) -> list[Appointment]:
         .select_related("patient", "procedure_type", "provider", "location")
         .order_by("starts_at")
     )
+
+
+# --- The call queues and the patient's links ------------------------------------------------
+
+# Relief that lasted a while and ended: everything but "still going on" (and no answer).
+WORN_OFF = [value for value in FollowUp.ReliefLasted.values if value != FollowUp.ReliefLasted.ONGOING]
+
+
+def open_patient_requests():
+    """Open requests, oldest first, with what the queue shows preloaded."""
+    return (
+        PatientRequest.objects.filter(handled_at__isnull=True)
+        .select_related(
+            "appointment__patient", "appointment__location", "appointment__procedure_type", "appointment__provider"
+        )
+        .order_by("created_at", "pk")
+    )
+
+
+def get_follow_up(pk: int) -> FollowUp:
+    """The close action's access helper: staff only reach it (role_required), 404 if missing."""
+    return get_object_or_404(FollowUp.objects.select_related("appointment__patient"), pk=pk)
+
+
+def follow_up_for_link(*, claim: links.LinkClaim) -> FollowUp | None:
+    """The follow-up a genuine link names, with what its page shows; None if it is gone or
+    the ids do not belong together."""
+    if claim.follow_up_id is None:
+        return None
+    return (
+        FollowUp.objects.select_related("appointment__location", "appointment__patient")
+        .filter(pk=claim.follow_up_id, appointment_id=claim.appointment_id)
+        .first()
+    )
+
+
+def follow_ups_no_response(*, now: dt.datetime | None = None) -> list[FollowUp]:
+    """Checks staff should call about, oldest first, each with ``why``.
+
+    The database narrows to unanswered, unclosed, due checks; the call-from moment is
+    decided here, in Python, because it depends on the patient's consent
+    (``Patient.can_be_emailed``) and the location's wall clock.
+    """
+    now = now or timezone.now()
+    open_checks = (
+        FollowUp.objects.filter(answered_at__isnull=True, closed_at__isnull=True, due_at__lte=now)
+        .select_related(
+            "appointment__patient", "appointment__procedure_type", "appointment__location", "appointment__provider"
+        )
+        .order_by("due_at", "pk")
+    )
+    result = []
+    for follow_up in open_checks:
+        if follow_ups.follow_up_call_from(follow_up) <= now:
+            follow_up.why = (
+                follow_ups.NO_ANSWER if follow_up.appointment.patient.can_be_emailed else follow_ups.NOT_EMAILED
+            )
+            result.append(follow_up)
+    return result
+
+
+def later_of_same_type(prefix: str = "") -> QuerySet[Appointment]:
+    """Appointments of the same patient and procedure after the outer appointment (reached
+    through ``prefix``), not called off: the repeat is planned, or done."""
+    return Appointment.objects.filter(status__in=lifecycle.COUNTS_FOR_REPEATS).filter(
+        patient=OuterRef("patient"),
+        procedure_type=OuterRef("procedure_type"),
+        starts_at__gt=OuterRef(f"{prefix}starts_at"),
+    )
+
+
+def repeat_candidates() -> QuerySet[Appointment]:
+    """Last completed appointments whose follow-up says relief has worn off and that have no
+    repeat planned nor a queue item yet, with the answer as ``relief``, ``lasted``,
+    ``answered_at``.
+
+    Worn off: the latest answered follow-up reports relief below the procedure type's
+    ``repeat_relief_threshold``, or relief that lasted a while and ended.
+    """
+    policy = ProcedureType.objects.filter(Q(repeat_min_days__gt=0) | Q(repeat_max_per_year__gt=0), is_active=True)
+    latest = FollowUp.objects.filter(appointment=OuterRef("pk"), answered_at__isnull=False).order_by("-due_at", "-pk")
+    open_item = RepeatDue.objects.filter(
+        patient=OuterRef("patient"), procedure_type=OuterRef("procedure_type"), status=RepeatDue.Status.OPEN
+    )
+    return (
+        Appointment.objects.filter(status=Appointment.Status.COMPLETED, procedure_type__in=policy)
+        .exclude(Exists(later_of_same_type()))
+        .exclude(Exists(RepeatDue.objects.filter(last_appointment=OuterRef("pk"))))
+        .exclude(Exists(open_item))
+        .annotate(
+            relief=Subquery(latest.values("percent_relief")[:1]),
+            lasted=Subquery(latest.values("relief_lasted")[:1]),
+            answered_at=Subquery(latest.values("answered_at")[:1]),
+        )
+        .filter(answered_at__isnull=False)
+        .filter(Q(relief__lt=F("procedure_type__repeat_relief_threshold")) | Q(lasted__in=WORN_OFF))
+        .select_related("patient", "procedure_type", "location")
+        .order_by("pk")
+    )
+
+
+def repeats_due_open() -> QuerySet[RepeatDue]:
+    """The "repeat due" queue, earliest first, with what each row shows and the referral the
+    slot finder needs to know the patient (the last appointment's, else the latest)."""
+    latest_referral = Referral.objects.filter(patient=OuterRef("patient")).order_by("-received_at", "-pk")
+    return (
+        RepeatDue.objects.filter(status=RepeatDue.Status.OPEN)
+        .select_related("patient", "procedure_type", "last_appointment__location", "last_appointment__provider")
+        .annotate(
+            finder_referral_id=Coalesce(F("last_appointment__referral_id"), Subquery(latest_referral.values("pk")[:1]))
+        )
+        .order_by("earliest_date", "pk")
+    )
+
+
+def get_repeat_due(pk: int) -> RepeatDue:
+    """The dismiss action's access helper: staff only reach it (role_required), 404 if missing."""
+    return get_object_or_404(RepeatDue.objects.select_related("patient"), pk=pk)

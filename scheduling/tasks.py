@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from scheduling.repeats import repeats_find_due
+from scheduling.services.repeats import repeats_find_due
 
 
 @shared_task

@@ -10,8 +10,8 @@ from django.conf import settings
 
 from clinic.models import OutgoingMessage
 from clinic.outbox import message_id_header
-from scheduling import messaging, services
 from scheduling.selectors import find_slots
+from scheduling.services import booking, patient_mail
 from tests.integration.conftest import settle, sweep_until
 from tests.scheduling.conftest import world  # noqa: F401 (the scheduling tests' calendar world, as a fixture)
 
@@ -27,12 +27,12 @@ def test_a_booking_confirmation_arrives_with_headers_parts_and_calendar(
     worker = celery_workers.start(env=smtp_server.env)
     # The worker lives on the real clock: book the first free slot from now.
     (slot,) = find_slots(procedure_type=world.consult, location=world.location, limit=1).slots
-    appointment = services.appointment_book(
+    appointment = booking.appointment_book(
         actor=scheduler, patient=world.patient, procedure_type=world.consult, location=world.location,
         provider=world.provider, starts_at=slot.starts_at, referral=world.referral,
     )  # fmt: skip
-    row = OutgoingMessage.objects.get(topic=f"appointment:{appointment.pk}", kind=messaging.CONFIRMATION)
-    patient_mail = [world.patient.email]
+    row = OutgoingMessage.objects.get(topic=f"appointment:{appointment.pk}", kind=patient_mail.CONFIRMATION)
+    patient_address = [world.patient.email]
 
     def arrived() -> list:
         return [m for m in smtp_server.messages if m["To"] == world.patient.email]
@@ -43,7 +43,7 @@ def test_a_booking_confirmation_arrives_with_headers_parts_and_calendar(
     local = slot.starts_at.astimezone(world.location.zone)
 
     assert email["From"] == settings.DEFAULT_FROM_EMAIL
-    assert [str(email["To"])] == patient_mail
+    assert [str(email["To"])] == patient_address
     assert email["Subject"] == f"Your appointment at Russellville on {local:%A %-d %B %Y}"
     assert email["Message-ID"] == message_id_header(row)
     assert email["X-Clinic-Message"] == row.key
@@ -65,7 +65,7 @@ def test_a_booking_confirmation_arrives_with_headers_parts_and_calendar(
     event = calendar.walk("VEVENT")[0]
     assert event["dtstart"].params["TZID"] == "America/Chicago"
     assert event.decoded("dtstart") == local
-    assert str(event["uid"]) == messaging.calendar_uid(appointment)
+    assert str(event["uid"]) == patient_mail.calendar_uid(appointment)
 
     row.refresh_from_db()
     assert row.status == OutgoingMessage.Status.SENT

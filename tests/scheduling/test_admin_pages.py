@@ -8,10 +8,10 @@ import time_machine
 from django.urls import reverse
 
 from clinic.models import Closure
-from scheduling import services
-from scheduling.admin_forms import DATE_IN_THE_PAST, END_BEFORE_START, RANGE_BACKWARDS, RANGES_FORMAT, RANGES_OVERLAP
+from scheduling.forms.admin import DATE_IN_THE_PAST, END_BEFORE_START, RANGE_BACKWARDS, RANGES_FORMAT, RANGES_OVERLAP
 from scheduling.models import Appointment, AvailabilityTemplate, ExtraAvailability, TimeOff
 from scheduling.selectors import find_slots
+from scheduling.services import booking
 from tests.factories import PatientFactory, ProviderFactory, ReferralFactory
 from tests.scheduling.conftest import local
 
@@ -65,7 +65,7 @@ def frozen():
 def book(world, scheduler, hour: int, *, day: int = 1) -> Appointment:
     """An appointment on `day` December 2026 at `hour` for a fresh referred patient."""
     referral = ReferralFactory(status="accepted", first_visit=world.consult)
-    return services.appointment_book(
+    return booking.appointment_book(
         actor=scheduler, patient=referral.patient, procedure_type=world.consult, location=world.location,
         provider=world.provider, starts_at=local(world.location, 2026, 12, day, hour), referral=referral, now=NOW,
     )  # fmt: skip

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from clinic.models import Closure
 from clinic.roles import Role
 from referrals.models import Referral
-from scheduling import services
 from scheduling.models import Appointment, AppointmentEvent, ExtraAvailability
+from scheduling.services import booking
+from scheduling.services.status import appointment_set_status
 from tests.factories import ClosureFactory, LocationFactory, PatientFactory, ReferralFactory, RoomFactory, UserFactory
 from tests.scheduling.conftest import local
 
@@ -24,7 +25,7 @@ def book(world, actor, when, **overrides):
         "provider": world.provider, "starts_at": when, "referral": world.referral, "now": NOW,
     }  # fmt: skip
     args.update(overrides)
-    return services.appointment_book(**args)
+    return booking.appointment_book(**args)
 
 
 def refused(world, actor, when, message, **overrides):
@@ -150,7 +151,7 @@ def test_a_provider_may_override_the_repeat_policy_with_a_reason(world, schedule
 
 def test_a_scheduler_cannot_override_the_repeat_policy(world, scheduler):
     book(world, scheduler, local(world.location, 2026, 12, 1, 9), procedure_type=world.epidural)
-    refused(world, scheduler, local(world.location, 2026, 12, 8, 9), services.OVERRIDE_ONLY_REPEAT,
+    refused(world, scheduler, local(world.location, 2026, 12, 8, 9), booking.OVERRIDE_ONLY_REPEAT,
             procedure_type=world.epidural, referral=None, repeat_override_reason="please")  # fmt: skip
 
 
@@ -161,7 +162,7 @@ def test_an_override_does_not_excuse_any_other_rule(world, provider_user):
 
 def test_an_end_before_the_start_is_refused(world, scheduler):
     start = local(world.location, 2026, 12, 1, 9)
-    refused(world, scheduler, start, services.END_BEFORE_START, ends_at=start - dt.timedelta(minutes=15))
+    refused(world, scheduler, start, booking.END_BEFORE_START, ends_at=start - dt.timedelta(minutes=15))
 
 
 def test_a_new_patient_needs_an_accepted_referral(world, scheduler):
@@ -182,7 +183,7 @@ def test_a_new_patient_needs_an_accepted_referral(world, scheduler):
 
 def test_reschedule_moves_atomically_and_bumps_the_version(world, scheduler):
     appointment = book(world, scheduler, local(world.location, 2026, 12, 1, 9))
-    moved = services.appointment_reschedule(
+    moved = booking.appointment_reschedule(
         appointment=appointment, actor=scheduler, starts_at=local(world.location, 2026, 12, 2, 10), now=NOW
     )
     assert moved.local_starts_at.strftime("%Y-%m-%d %H:%M") == "2026-12-02 10:00"
@@ -195,7 +196,7 @@ def test_reschedule_moves_atomically_and_bumps_the_version(world, scheduler):
 def test_a_refused_reschedule_keeps_the_old_time(world, scheduler):
     appointment = book(world, scheduler, local(world.location, 2026, 12, 1, 9))
     with pytest.raises(ValidationError, match="outside Russellville's hours"):
-        services.appointment_reschedule(
+        booking.appointment_reschedule(
             appointment=appointment, actor=scheduler, starts_at=local(world.location, 2026, 12, 2, 18), now=NOW
         )
     appointment.refresh_from_db()
@@ -207,8 +208,8 @@ def test_cancel_needs_a_reason_frees_the_time_and_returns_the_referral_to_the_qu
     when = local(world.location, 2026, 12, 1, 9)
     appointment = book(world, scheduler, when)
     with pytest.raises(ValidationError, match="Give a reason"):
-        services.appointment_cancel(appointment=appointment, actor=scheduler, reason=" ", now=NOW)
-    services.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient is travelling", now=NOW)
+        booking.appointment_cancel(appointment=appointment, actor=scheduler, reason=" ", now=NOW)
+    booking.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient is travelling", now=NOW)
     world.referral.refresh_from_db()
     assert world.referral.status == Referral.Status.ACCEPTED
     again = book(world, scheduler, when)
@@ -229,19 +230,19 @@ def test_status_transitions_follow_the_table(world, scheduler, path, allowed):
     appointment = book(world, scheduler, local(world.location, 2026, 12, 1, 9))
     *steps, last = path
     for status in steps:
-        appointment = services.appointment_set_status(appointment=appointment, status=status, actor=scheduler, now=NOW)
+        appointment = appointment_set_status(appointment=appointment, status=status, actor=scheduler, now=NOW)
     if allowed:
-        appointment = services.appointment_set_status(appointment=appointment, status=last, actor=scheduler, now=NOW)
+        appointment = appointment_set_status(appointment=appointment, status=last, actor=scheduler, now=NOW)
         assert appointment.status == last
     else:
         with pytest.raises(ValidationError, match="cannot become"):
-            services.appointment_set_status(appointment=appointment, status=last, actor=scheduler, now=NOW)
+            appointment_set_status(appointment=appointment, status=last, actor=scheduler, now=NOW)
 
 
 def test_completing_the_visit_completes_the_referral_with_the_outcome(world, scheduler, provider_user):
     appointment = book(world, scheduler, local(world.location, 2026, 12, 1, 9))
     for status in ("checked_in", "completed"):
-        appointment = services.appointment_set_status(
+        appointment = appointment_set_status(
             appointment=appointment, status=status, actor=provider_user,
             outcome_summary="Facet pain likely; MBB planned.", now=NOW,
         )  # fmt: skip

@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from scheduling import services
 from scheduling.models import Appointment
+from scheduling.services import booking
 from tests.factories import PatientFactory, ProviderFactory, RoomFactory
 from tests.scheduling.conftest import give_template, local
 
@@ -44,13 +44,13 @@ def _race(world, scheduler, bookings: list[dict]) -> tuple[list, list]:
     def attempt(kwargs):
         try:
             barrier.wait(timeout=30)
-            appointment = services.appointment_book(
+            appointment = booking.appointment_book(
                 actor=scheduler, procedure_type=world.epidural, location=world.location,
                 starts_at=local(world.location, 2026, 12, 1, 9), now=NOW, offered_at=offered_at, **kwargs,
             )  # fmt: skip
             with lock:
                 wins.append(appointment)
-        except services.SlotUnavailable as exc:  # SlotTaken is one
+        except booking.SlotUnavailable as exc:  # SlotTaken is one
             with lock:
                 losses.append(exc)
         finally:
@@ -82,8 +82,8 @@ def _assert_one_winner(wins, losses):
     assert Appointment.objects.filter(starts_at=wins[0].starts_at).count() == 1
     # Losers stopped by the exclusion constraint (PostgreSQL) or seeing the winner in their
     # check (SQLite's serialised transactions) get the same answer.
-    assert all(isinstance(loss, services.SlotTaken) for loss in losses), [str(loss) for loss in losses]
-    assert all(str(loss) == services.JUST_TAKEN for loss in losses)
+    assert all(isinstance(loss, booking.SlotTaken) for loss in losses), [str(loss) for loss in losses]
+    assert all(str(loss) == booking.JUST_TAKEN for loss in losses)
     assert all(loss.alternatives for loss in losses)
 
 

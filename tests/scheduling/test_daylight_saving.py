@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from clinic.models import WeekdayHours
-from scheduling import services
 from scheduling.models import AvailabilityTemplate
 from scheduling.selectors import find_slots
+from scheduling.services import booking
 from tests.factories import set_weekday_hours
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +69,7 @@ def test_fall_back_offers_0830_at_the_standard_time_offset(sunday_world):
 
 def test_a_booking_across_the_spring_change_lasts_its_real_minutes(sunday_world, scheduler):
     start = dt.datetime(2027, 3, 14, 1, 30, tzinfo=CHICAGO)
-    appointment = services.appointment_book(
+    appointment = booking.appointment_book(
         actor=scheduler, patient=sunday_world.patient, procedure_type=sunday_world.consult,
         location=sunday_world.location, provider=sunday_world.provider, starts_at=start,
         referral=sunday_world.referral, now=NOW,

@@ -15,8 +15,11 @@ from django.urls import reverse
 
 from clinic import outbox
 from clinic.models import AuditEvent, FollowUpCheck, OutgoingMessage
-from scheduling import follow_up_forms, follow_ups, links, services
+from scheduling import links, selectors
+from scheduling.forms import patient as patient_forms
 from scheduling.models import Appointment, FollowUp
+from scheduling.services import booking, follow_ups
+from scheduling.services.status import appointment_set_status
 from tests.factories import PatientFactory, ProcedureTypeFactory, RoomCapabilityFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,14 +49,14 @@ def complete(world, actor, procedure_type, *, patient=None, starts=STARTS, compl
     patient = patient or world.patient
     referral = world.referral if patient == world.patient else None
     with time_machine.travel(BOOKED_AT, tick=False):
-        appointment = services.appointment_book(
+        appointment = booking.appointment_book(
             actor=actor, patient=patient, procedure_type=procedure_type, location=world.location,
             provider=world.provider, starts_at=starts, referral=referral,
         )  # fmt: skip
     with time_machine.travel(starts, tick=False):
-        services.appointment_set_status(appointment=appointment, status="checked_in", actor=actor)
+        appointment_set_status(appointment=appointment, status="checked_in", actor=actor)
     with time_machine.travel(completed, tick=False):
-        return services.appointment_set_status(appointment=appointment, status="completed", actor=actor)
+        return appointment_set_status(appointment=appointment, status="completed", actor=actor)
 
 
 def follow_up_mail(subject_start: str) -> list:
@@ -205,15 +208,15 @@ def test_bad_input_gets_a_specific_message_and_keeps_what_was_typed(client, worl
                           comments="Sore on the left side.")  # fmt: skip
         assert response.status_code == 400
         content = response.content.decode()
-        assert follow_up_forms.PAIN_NEEDED in content
-        assert follow_up_forms.RELIEF_NEEDED in content
-        assert follow_up_forms.LASTED_NEEDED in content
+        assert patient_forms.PAIN_NEEDED in content
+        assert patient_forms.RELIEF_NEEDED in content
+        assert patient_forms.LASTED_NEEDED in content
         assert 'value="11"' in content
         assert "Sore on the left side." in content
         missing = answer(client, url, pain_now="", percent_relief="-5", relief_lasted="")
         assert missing.status_code == 400
-        assert follow_up_forms.PAIN_NEEDED in missing.content.decode()
-        assert follow_up_forms.RELIEF_NEEDED in missing.content.decode()
+        assert patient_forms.PAIN_NEEDED in missing.content.decode()
+        assert patient_forms.RELIEF_NEEDED in missing.content.decode()
     assert appointment.follow_ups.get().answered_at is None
 
 
@@ -310,9 +313,9 @@ def test_a_late_answer_takes_the_check_off_the_queue(client, world, scheduler, p
     url = link_in(follow_up_mail("How are you feeling")[0].body)
     late = due + dt.timedelta(days=8)
     with time_machine.travel(late, tick=False):
-        assert [f.pk for f in follow_ups.follow_ups_no_response()] == [appointment.follow_ups.get().pk]
+        assert [f.pk for f in selectors.follow_ups_no_response()] == [appointment.follow_ups.get().pk]
         assert answer(client, url).status_code == 302
-        assert follow_ups.follow_ups_no_response() == []
+        assert selectors.follow_ups_no_response() == []
 
 
 def test_a_patient_who_cannot_be_emailed_is_listed_as_soon_as_the_check_is_due(world, scheduler, procedures):
@@ -320,8 +323,8 @@ def test_a_patient_who_cannot_be_emailed_is_listed_as_soon_as_the_check_is_due(w
     world.patient.save()
     appointment = complete(world, scheduler, procedures["esi"])
     due = dt.datetime(2026, 12, 15, 10, 0, tzinfo=CHICAGO)
-    assert follow_ups.follow_ups_no_response(now=due - dt.timedelta(minutes=1)) == []
-    [listed] = follow_ups.follow_ups_no_response(now=due)
+    assert selectors.follow_ups_no_response(now=due - dt.timedelta(minutes=1)) == []
+    [listed] = selectors.follow_ups_no_response(now=due)
     assert listed.appointment == appointment
     assert listed.why == follow_ups.NOT_EMAILED
 

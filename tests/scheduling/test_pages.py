@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from scheduling import services
-from scheduling.forms import FROM_DATE_IN_PAST
+from scheduling.forms.booking import FROM_DATE_IN_PAST
 from scheduling.models import Appointment
+from scheduling.services import booking
 from tests.factories import PatientFactory, ProviderFactory, ReferralFactory, RoomFactory
 from tests.scheduling.conftest import local
 
@@ -89,7 +89,7 @@ def test_a_slot_taken_meanwhile_answers_just_taken_with_alternatives(client, sch
     response = client.post(reverse("scheduling:book"), book_params(world, when, offered_at=offered_at.isoformat()))
     assert response.status_code == 409
     content = response.content.decode()
-    assert services.JUST_TAKEN in content
+    assert booking.JUST_TAKEN in content
     assert "Next free times" in content
     assert Appointment.objects.count() == 1
 
@@ -103,7 +103,7 @@ def test_a_refused_booking_shows_the_rule_and_saves_nothing(client, scheduler, w
 
 
 def test_finder_says_when_the_repeat_policy_pushes_the_earliest_date_out(client, scheduler, world):
-    services.appointment_book(
+    booking.appointment_book(
         actor=scheduler, patient=world.patient, procedure_type=world.epidural, location=world.location,
         provider=world.provider, starts_at=local(world.location, 2026, 12, 1, 9), referral=world.referral,
     )  # fmt: skip
@@ -126,7 +126,7 @@ def test_repeat_policy_dates_are_calendar_days_where_the_clinic_is_not_utc(clien
     """A 2 PM Hawaii appointment is already the next day in UTC; the message must not say so."""
     world.location.time_zone = "Pacific/Honolulu"
     world.location.save()
-    services.appointment_book(
+    booking.appointment_book(
         actor=scheduler, patient=world.patient, procedure_type=world.epidural, location=world.location,
         provider=world.provider, starts_at=local(world.location, 2026, 12, 1, 14), referral=world.referral,
     )  # fmt: skip
@@ -157,7 +157,7 @@ def test_nothing_is_offered_or_booked_beyond_the_booking_horizon(client, schedul
 
 
 def test_cancel_needs_a_reason_and_status_changes_follow_the_table(client, scheduler, world):
-    appointment = services.appointment_book(
+    appointment = booking.appointment_book(
         actor=scheduler, patient=world.patient, procedure_type=world.consult, location=world.location,
         provider=world.provider, starts_at=local(world.location, 2026, 12, 1, 9), referral=world.referral,
     )  # fmt: skip
@@ -229,7 +229,7 @@ def test_day_calendar_query_count_is_constant(client, scheduler, world, django_a
 def test_my_day_lists_the_providers_own_appointments(client, provider_user, world, scheduler):
     world.provider.user = provider_user
     world.provider.save()
-    services.appointment_book(actor=scheduler, patient=world.patient, procedure_type=world.consult,
+    booking.appointment_book(actor=scheduler, patient=world.patient, procedure_type=world.consult,
                               location=world.location, provider=world.provider,
                               starts_at=local(world.location, 2026, 12, 1, 9), referral=world.referral)  # fmt: skip
     client.force_login(provider_user)

@@ -13,8 +13,9 @@ from django.urls import reverse
 
 from clinic.outbox import messages_deliver_due
 from referrals.models import ReferralDiagnosis
-from scheduling import links, services
+from scheduling import links
 from scheduling.models import Appointment, AppointmentEvent, PatientRequest
+from scheduling.services import booking
 from tests.factories import LocationFactory
 from tests.scheduling.conftest import local
 
@@ -36,7 +37,7 @@ def appointment(world, scheduler) -> Appointment:
     comes first in the list, so a page that cannot know the place shows Conway's number."""
     LocationFactory(name="Conway", slug="conway", phone=CONWAY_PHONE)
     ReferralDiagnosis.objects.create(referral=world.referral, code="M54.6")
-    return services.appointment_book(
+    return booking.appointment_book(
         actor=scheduler, patient=world.patient, procedure_type=world.consult, location=world.location,
         provider=world.provider, starts_at=local(world.location, 2026, 12, 8, 9, 0), referral=world.referral, now=NOW,
     )  # fmt: skip
@@ -98,7 +99,7 @@ def test_confirming_records_it_without_a_user_and_twice_is_fine(client, appointm
 def test_a_moved_appointment_needs_confirming_again(client, appointment, world, scheduler):
     confirm_url = url(appointment, links.CONFIRM)
     client.post(confirm_url)
-    services.appointment_reschedule(
+    booking.appointment_reschedule(
         appointment=appointment, actor=scheduler, starts_at=local(world.location, 2026, 12, 10, 10, 0), now=NOW
     )
     content = client.get(confirm_url).content.decode()
@@ -215,7 +216,7 @@ def test_a_link_that_is_not_genuine_is_refused_with_the_clinic_phone(client, app
 @pytest.mark.parametrize("purpose", [links.CONFIRM, links.CHANGE])
 def test_an_expired_link_is_refused_with_the_locations_phone(client, world, scheduler, frozen, purpose):
     LocationFactory(name="Conway", slug="conway", phone=CONWAY_PHONE)
-    later = services.appointment_book(
+    later = booking.appointment_book(
         actor=scheduler, patient=world.patient, procedure_type=world.consult, location=world.location,
         provider=world.provider, starts_at=local(world.location, 2027, 1, 12, 9, 0), referral=world.referral, now=NOW,
     )  # fmt: skip
@@ -234,7 +235,7 @@ def test_an_expired_link_is_refused_with_the_locations_phone(client, world, sche
 
 @pytest.mark.parametrize("purpose", [links.CONFIRM, links.CHANGE])
 def test_a_link_to_a_cancelled_appointment_is_refused(client, appointment, scheduler, purpose):
-    services.appointment_cancel(appointment=appointment, actor=scheduler, reason="Clinic closed", now=NOW)
+    booking.appointment_cancel(appointment=appointment, actor=scheduler, reason="Clinic closed", now=NOW)
     response = client.post(url(appointment, purpose), {"kind": "reschedule"})
     assert response.status_code == 410
     assert "This appointment was cancelled." in response.content.decode()

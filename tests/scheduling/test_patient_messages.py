@@ -15,7 +15,8 @@ from django.urls import reverse
 from clinic.models import OutgoingMessage, ReminderOffset
 from clinic.outbox import messages_deliver_due
 from referrals.models import ReferralDiagnosis
-from scheduling import messaging, patient_views, services
+from scheduling.services import booking, patient_mail
+from scheduling.views.patient import LINK_EXPIRED
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,7 @@ def world(world):
 
 
 def book(world, actor, when, *, now=NOW):
-    return services.appointment_book(
+    return booking.appointment_book(
         actor=actor, patient=world.patient, procedure_type=world.epidural, location=world.location,
         provider=world.provider, starts_at=when, referral=world.referral, now=now,
     )  # fmt: skip
@@ -96,9 +97,9 @@ def event_of(message):
 def test_booking_owes_a_confirmation_now_and_reminders_3_and_1_days_before(world, scheduler):
     appointment = book(world, scheduler, local(world.location, 2026, 12, 8, 9, 0))  # Tuesday 09:00 CST
     assert ledger(appointment) == [
-        (messaging.CONFIRMATION, NOW, Q.QUEUED),
-        (messaging.REMINDER, utc(2026, 12, 5, 15, 0), Q.QUEUED),  # Saturday 09:00 CST
-        (messaging.REMINDER, utc(2026, 12, 7, 15, 0), Q.QUEUED),  # Monday 09:00 CST
+        (patient_mail.CONFIRMATION, NOW, Q.QUEUED),
+        (patient_mail.REMINDER, utc(2026, 12, 5, 15, 0), Q.QUEUED),  # Saturday 09:00 CST
+        (patient_mail.REMINDER, utc(2026, 12, 7, 15, 0), Q.QUEUED),  # Monday 09:00 CST
     ]
     keys = set(OutgoingMessage.objects.filter(topic=f"appointment:{appointment.pk}").values_list("key", flat=True))
     assert keys == {
@@ -110,7 +111,7 @@ def test_booking_owes_a_confirmation_now_and_reminders_3_and_1_days_before(world
 
 def test_planning_twice_owes_each_message_once(world, scheduler):
     appointment = book(world, scheduler, local(world.location, 2026, 12, 8, 9, 0))
-    messaging.appointment_messages_booked(appointment=appointment, now=NOW)
+    patient_mail.appointment_messages_booked(appointment=appointment, now=NOW)
     assert len(ledger(appointment)) == 3
 
 
@@ -157,17 +158,17 @@ def test_a_reschedule_withdraws_the_old_reminders_and_plans_new_ones(world, sche
     deliver_at(frozen, NOW)
     later = utc(2026, 11, 24, 15, 0)
     frozen.move_to(later)
-    moved = services.appointment_reschedule(
+    moved = booking.appointment_reschedule(
         appointment=appointment, actor=scheduler, starts_at=local(world.location, 2026, 12, 10, 10, 0), now=later
     )
     assert moved.version == 2
     assert ledger(appointment) == [
-        (messaging.CONFIRMATION, NOW, Q.SENT),
-        (messaging.RESCHEDULED, later, Q.QUEUED),
-        (messaging.REMINDER, utc(2026, 12, 5, 15, 0), Q.CANCELLED),
-        (messaging.REMINDER, utc(2026, 12, 7, 15, 0), Q.CANCELLED),
-        (messaging.REMINDER, utc(2026, 12, 7, 16, 0), Q.QUEUED),  # Monday 10:00 CST, 3 days before
-        (messaging.REMINDER, utc(2026, 12, 9, 16, 0), Q.QUEUED),
+        (patient_mail.CONFIRMATION, NOW, Q.SENT),
+        (patient_mail.RESCHEDULED, later, Q.QUEUED),
+        (patient_mail.REMINDER, utc(2026, 12, 5, 15, 0), Q.CANCELLED),
+        (patient_mail.REMINDER, utc(2026, 12, 7, 15, 0), Q.CANCELLED),
+        (patient_mail.REMINDER, utc(2026, 12, 7, 16, 0), Q.QUEUED),  # Monday 10:00 CST, 3 days before
+        (patient_mail.REMINDER, utc(2026, 12, 9, 16, 0), Q.QUEUED),
     ]
     assert OutgoingMessage.objects.filter(key=f"appt:{appointment.pk}:v2:reminder:2026-12-09T16:00Z").exists()
 
@@ -191,10 +192,10 @@ def test_a_cancel_withdraws_the_reminders_and_sends_a_cancelling_ics(world, sche
     assert len(deliver_at(frozen, utc(2026, 12, 5, 15, 0))) == 1
     cancelled_at = utc(2026, 12, 6, 16, 0)
     frozen.move_to(cancelled_at)
-    services.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient unwell", now=cancelled_at)
+    booking.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient unwell", now=cancelled_at)
     assert ledger(appointment)[-2:] == [
-        (messaging.CANCELLED, cancelled_at, Q.QUEUED),
-        (messaging.REMINDER, utc(2026, 12, 7, 15, 0), Q.CANCELLED),
+        (patient_mail.CANCELLED, cancelled_at, Q.QUEUED),
+        (patient_mail.REMINDER, utc(2026, 12, 7, 15, 0), Q.CANCELLED),
     ]
 
     (notice,) = deliver_at(frozen, cancelled_at)
@@ -214,22 +215,22 @@ def test_a_cancel_withdraws_the_reminders_and_sends_a_cancelling_ics(world, sche
 def test_a_late_booking_skips_past_reminders_and_the_confirmation_carries_the_preparation(world, scheduler):
     appointment = book(world, scheduler, local(world.location, 2026, 11, 25, 9, 0))  # Wednesday, 2 days ahead
     assert ledger(appointment) == [
-        (messaging.CONFIRMATION, NOW, Q.QUEUED),
-        (messaging.REMINDER, utc(2026, 11, 24, 15, 0), Q.QUEUED),
+        (patient_mail.CONFIRMATION, NOW, Q.QUEUED),
+        (patient_mail.REMINDER, utc(2026, 11, 24, 15, 0), Q.QUEUED),
     ]
-    confirmation = OutgoingMessage.objects.get(kind=messaging.CONFIRMATION)
+    confirmation = OutgoingMessage.objects.get(kind=patient_mail.CONFIRMATION)
     assert "If you have sedation, an adult must drive you home afterwards." in confirmation.body_text
     assert "photo ID" in confirmation.body_html
 
 
 def test_no_health_details_beyond_the_procedure_name_and_none_in_subjects(world, scheduler, frozen):
     appointment = book(world, scheduler, local(world.location, 2026, 12, 8, 9, 0))
-    services.appointment_reschedule(
+    booking.appointment_reschedule(
         appointment=appointment, actor=scheduler, starts_at=local(world.location, 2026, 12, 10, 10, 0), now=NOW
     )
-    services.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient unwell", now=NOW)
+    booking.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient unwell", now=NOW)
     rows = OutgoingMessage.objects.filter(topic=f"appointment:{appointment.pk}")
-    assert {row.kind for row in rows} == set(messaging.KINDS)
+    assert {row.kind for row in rows} == set(patient_mail.KINDS)
     for row in rows:
         for text in (row.subject, row.body_text, row.body_html, *(a["content"] for a in row.attachments)):
             assert "M54" not in text
@@ -261,7 +262,7 @@ def test_reminders_across_a_clock_change_go_out_at_0830_local(
     world.location.booking_horizon_days = 400
     world.location.save()
     appointment = book(world, scheduler, dt.datetime.combine(monday, dt.time(8, 30), tzinfo=CHICAGO))
-    reminders = [due for kind, due, _status in ledger(appointment) if kind == messaging.REMINDER]
+    reminders = [due for kind, due, _status in ledger(appointment) if kind == patient_mail.REMINDER]
     assert reminders == [three_days_utc, one_day_utc]
     for due, days in ((three_days_utc, 3), (one_day_utc, 1)):
         wall = due.astimezone(CHICAGO)
@@ -281,7 +282,7 @@ def test_reminders_across_a_clock_change_go_out_at_0830_local(
 
 def test_the_ics_starts_at_the_local_time_with_its_zone_and_keeps_its_uid(world, scheduler):
     appointment = book(world, scheduler, local(world.location, 2026, 12, 8, 9, 0))
-    row = OutgoingMessage.objects.get(kind=messaging.CONFIRMATION)
+    row = OutgoingMessage.objects.get(kind=patient_mail.CONFIRMATION)
     calendar = icalendar.Calendar.from_ical(row.attachments[0]["content"])
     assert calendar["method"] == "REQUEST"
     assert [tz["tzid"] for tz in calendar.walk("VTIMEZONE")] == ["America/Chicago"]
@@ -293,18 +294,20 @@ def test_the_ics_starts_at_the_local_time_with_its_zone_and_keeps_its_uid(world,
     assert event["sequence"] == 1
     assert "Russellville" in str(event["location"])
 
-    services.appointment_reschedule(
+    booking.appointment_reschedule(
         appointment=appointment, actor=scheduler, starts_at=local(world.location, 2026, 12, 10, 10, 0), now=NOW
     )
     moved = icalendar.Calendar.from_ical(
-        OutgoingMessage.objects.get(kind=messaging.RESCHEDULED).attachments[0]["content"]
+        OutgoingMessage.objects.get(kind=patient_mail.RESCHEDULED).attachments[0]["content"]
     ).walk("VEVENT")[0]
     assert str(moved["uid"]) == str(event["uid"])
     assert moved["sequence"] == 2
     assert moved.decoded("dtstart") == dt.datetime(2026, 12, 10, 10, 0, tzinfo=CHICAGO)
 
-    services.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient unwell", now=NOW)
-    gone = icalendar.Calendar.from_ical(OutgoingMessage.objects.get(kind=messaging.CANCELLED).attachments[0]["content"])
+    booking.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient unwell", now=NOW)
+    gone = icalendar.Calendar.from_ical(
+        OutgoingMessage.objects.get(kind=patient_mail.CANCELLED).attachments[0]["content"]
+    )
     assert gone["method"] == "CANCEL"
     assert str(gone.walk("VEVENT")[0]["uid"]) == str(event["uid"])
     assert gone.walk("VEVENT")[0]["sequence"] == 3
@@ -319,7 +322,7 @@ def test_without_consent_or_address_nothing_is_queued_and_staff_see_call_the_pat
         setattr(world.patient, name, value)
     world.patient.save()
     appointment = book(world, scheduler, local(world.location, 2026, 12, 8, 9, 0))
-    services.appointment_reschedule(
+    booking.appointment_reschedule(
         appointment=appointment, actor=scheduler, starts_at=local(world.location, 2026, 12, 10, 10, 0), now=NOW
     )
     assert ledger(appointment) == []
@@ -330,7 +333,7 @@ def test_without_consent_or_address_nothing_is_queued_and_staff_see_call_the_pat
     day = client.get(reverse("scheduling:day"), {"location": world.location.pk, "date": "2026-12-10"})
     assert "Call the patient" in day.content.decode()
 
-    services.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient unwell", now=NOW)
+    booking.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient unwell", now=NOW)
     assert ledger(appointment) == []
 
 
@@ -351,7 +354,7 @@ def test_the_referrer_is_told_date_time_and_place_once_through_a_reschedule_and_
     row = OutgoingMessage.objects.get(kind="referral_scheduled")
     assert row.to_email == physician.email
     assert row.status == Q.QUEUED
-    services.appointment_reschedule(
+    booking.appointment_reschedule(
         appointment=appointment, actor=scheduler, starts_at=local(world.location, 2026, 12, 10, 10, 0), now=NOW
     )
     messages_deliver_due(now=NOW)
@@ -362,7 +365,7 @@ def test_the_referrer_is_told_date_time_and_place_once_through_a_reschedule_and_
         assert "Russellville, 2405 West Main Street, Suite H, Russellville, AR 72801" in body
     assert "M54" not in letter.subject
 
-    services.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient unwell", now=NOW)
+    booking.appointment_cancel(appointment=appointment, actor=scheduler, reason="Patient unwell", now=NOW)
     messages_deliver_due(now=NOW)
     assert OutgoingMessage.objects.filter(kind="referral_scheduled").count() == 1
     world.referral.refresh_from_db()
@@ -383,4 +386,4 @@ def test_a_reminder_written_at_booking_carries_links_good_when_it_arrives(world,
     booking_day_path = re.search(r"http://localhost:8000(/p/confirm/\S+/)", confirmation.body).group(1)
     refused = client.get(booking_day_path)  # the confirmation's own link: 30 days from booking
     assert refused.status_code == 410
-    assert patient_views.LINK_EXPIRED in refused.content.decode()
+    assert LINK_EXPIRED in refused.content.decode()

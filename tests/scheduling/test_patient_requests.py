@@ -8,8 +8,8 @@ import time_machine
 from django.urls import reverse
 
 from clinic.models import AuditEvent
-from scheduling import messaging, services
 from scheduling.models import Appointment, AppointmentEvent, PatientRequest
+from scheduling.services import booking, patient_requests
 from tests.factories import PatientFactory
 from tests.scheduling.conftest import local
 
@@ -33,7 +33,7 @@ def appointment_for(world, i: int, **patient) -> Appointment:
 
 
 def ask(appointment, kind="reschedule", reason="Working that morning", at=NOW) -> PatientRequest:
-    return messaging.patient_request_submit(appointment=appointment, kind=kind, reason=reason, now=at)
+    return patient_requests.patient_request_submit(appointment=appointment, kind=kind, reason=reason, now=at)
 
 
 def test_the_queue_lists_open_requests_with_the_way_to_act(client, scheduler, world, frozen):
@@ -75,19 +75,19 @@ def test_moving_or_cancelling_the_appointment_handles_its_request(world, schedul
     moved, cancelled = appointment_for(world, 0), appointment_for(world, 1)
     ask(moved)
     ask(cancelled, kind="cancel", reason="Feeling better")
-    services.appointment_reschedule(
+    booking.appointment_reschedule(
         appointment=moved, actor=scheduler, starts_at=local(world.location, 2026, 12, 3, 10, 0), now=NOW
     )
-    services.appointment_cancel(appointment=cancelled, actor=scheduler, reason="Patient asked", now=NOW)
+    booking.appointment_cancel(appointment=cancelled, actor=scheduler, reason="Patient asked", now=NOW)
     notes = dict(PatientRequest.objects.values_list("appointment_id", "handled_note"))
-    assert notes == {moved.pk: messaging.HANDLED_BY_RESCHEDULE, cancelled.pk: messaging.HANDLED_BY_CANCEL}
+    assert notes == {moved.pk: patient_requests.HANDLED_BY_RESCHEDULE, cancelled.pk: patient_requests.HANDLED_BY_CANCEL}
     assert set(PatientRequest.objects.values_list("handled_by", flat=True)) == {scheduler.pk}
 
 
 def test_a_new_ask_after_a_handled_one_opens_a_new_request(world, scheduler):
     appointment = appointment_for(world, 0)
     first = ask(appointment)
-    messaging.patient_request_mark_handled(request=first, actor=scheduler, now=NOW)
+    patient_requests.patient_request_mark_handled(request=first, actor=scheduler, now=NOW)
     second = ask(appointment, kind="cancel", reason="Feeling better")
     assert second.pk != first.pk
     assert list(PatientRequest.objects.filter(handled_at__isnull=True)) == [second]

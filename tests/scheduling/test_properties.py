@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from clinic.models import Closure
-from scheduling import services
 from scheduling.models import Appointment, AvailabilityTemplate
 from scheduling.selectors import find_slots
+from scheduling.services import booking
 from tests.factories import (
     LocationFactory,
     PatientFactory,
@@ -105,7 +105,7 @@ class CalendarProperties(TestCase):
             assert week[day.weekday()][0] == "open"
             assert not Closure.objects.filter(start_date__lte=day, end_date__gte=day).exists()
             with transaction.atomic():
-                services.appointment_book(
+                booking.appointment_book(
                     actor=self.scheduler, patient=self.patients[0], procedure_type=self.procedure,
                     location=self.location, provider=slot.provider, room=slot.room, starts_at=slot.starts_at, now=NOW,
                 )  # fmt: skip
@@ -139,7 +139,7 @@ class CalendarProperties(TestCase):
             self.book(self.patients[op[2]], slot.provider, slot.starts_at, room=slot.room)
         elif kind == "move_offered" and booked:
             slot = offered[op[2] % len(offered)]
-            services.appointment_reschedule(
+            booking.appointment_reschedule(
                 appointment=booked[op[1] % len(booked)], actor=self.scheduler, starts_at=slot.starts_at,
                 provider=slot.provider, now=NOW,
             )  # fmt: skip
@@ -148,16 +148,16 @@ class CalendarProperties(TestCase):
             self.book(self.patients[patient_index], self.providers[provider_index], self.at(offset, time))
         elif kind == "move" and booked:
             _, index, offset, time = op
-            services.appointment_reschedule(
+            booking.appointment_reschedule(
                 appointment=booked[index % len(booked)], actor=self.scheduler, starts_at=self.at(offset, time), now=NOW
             )
         elif kind == "cancel" and booked:
-            services.appointment_cancel(
+            booking.appointment_cancel(
                 appointment=booked[op[1] % len(booked)], actor=self.scheduler, reason="Random", now=NOW
             )
 
     def book(self, patient, provider, starts_at, room=None):
-        services.appointment_book(
+        booking.appointment_book(
             actor=self.scheduler, patient=patient, procedure_type=self.procedure, location=self.location,
             provider=provider, room=room, starts_at=starts_at, now=NOW,
         )  # fmt: skip

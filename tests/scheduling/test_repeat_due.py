@@ -15,8 +15,10 @@ from django.urls import reverse
 from clinic import outbox
 from clinic.celery import app
 from clinic.models import FollowUpCheck, OutgoingMessage
-from scheduling import repeats, services, tasks
+from scheduling import selectors, tasks
 from scheduling.models import Appointment, FollowUp, RepeatDue
+from scheduling.services import booking, repeats
+from scheduling.services.status import appointment_set_status
 from tests.factories import PatientFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,14 +40,14 @@ def complete_with_answer(world, actor, *, relief: int | None, lasted: str, patie
     """Book, check in and complete the epidural on 1 December, then store the patient's answer."""
     patient = patient or world.patient
     with time_machine.travel(BOOKED_AT, tick=False):
-        appointment = services.appointment_book(
+        appointment = booking.appointment_book(
             actor=actor, patient=patient, procedure_type=world.epidural, location=world.location,
             provider=world.provider, starts_at=STARTS, referral=patient.referrals.get(),
         )  # fmt: skip
     with time_machine.travel(STARTS, tick=False):
-        services.appointment_set_status(appointment=appointment, status="checked_in", actor=actor)
+        appointment_set_status(appointment=appointment, status="checked_in", actor=actor)
     with time_machine.travel(STARTS + dt.timedelta(hours=1), tick=False):
-        services.appointment_set_status(appointment=appointment, status="completed", actor=actor)
+        appointment_set_status(appointment=appointment, status="completed", actor=actor)
     if relief is not None:
         FollowUp.objects.filter(appointment=appointment).update(
             answered_at=dt.datetime(2026, 12, 15, 12, 0, tzinfo=CHICAGO), pain_now=6, percent_relief=relief,
@@ -128,7 +130,7 @@ def test_a_procedure_type_without_a_repeat_policy_is_never_due(world, scheduler,
 def test_an_appointment_already_booked_for_the_repeat_means_nothing_is_due(world, scheduler, esi):
     complete_with_answer(world, scheduler, relief=10, lasted="days")
     with time_machine.travel(SWEEP - dt.timedelta(days=1), tick=False):
-        services.appointment_book(
+        booking.appointment_book(
             actor=scheduler, patient=world.patient, procedure_type=esi, location=world.location,
             provider=world.provider, starts_at=dt.datetime(2026, 12, 22, 9, 0, tzinfo=CHICAGO),
         )  # fmt: skip
@@ -154,7 +156,7 @@ def test_booking_the_repeat_clears_the_item_and_a_cancelled_repeat_brings_it_bac
     complete_with_answer(world, scheduler, relief=30, lasted="weeks")
     [item] = sweep()
     with time_machine.travel(SWEEP, tick=False):
-        repeat = services.appointment_book(
+        repeat = booking.appointment_book(
             actor=scheduler, patient=world.patient, procedure_type=esi, location=world.location,
             provider=world.provider, starts_at=dt.datetime(2026, 12, 22, 9, 0, tzinfo=CHICAGO),
         )  # fmt: skip
@@ -162,12 +164,12 @@ def test_booking_the_repeat_clears_the_item_and_a_cancelled_repeat_brings_it_bac
     assert (item.status, item.closed_by, item.closed_note) == (
         RepeatDue.Status.BOOKED, scheduler, "Booked for 22 December 2026.",
     )  # fmt: skip
-    assert list(repeats.repeats_due_open()) == []
+    assert list(selectors.repeats_due_open()) == []
     assert sweep(SWEEP + dt.timedelta(days=1)) == []
     assert RepeatDue.objects.get().status == RepeatDue.Status.BOOKED
 
     with time_machine.travel(SWEEP + dt.timedelta(days=2), tick=False):
-        services.appointment_cancel(appointment=repeat, actor=scheduler, reason="Patient has the flu")
+        booking.appointment_cancel(appointment=repeat, actor=scheduler, reason="Patient has the flu")
     assert sweep(SWEEP + dt.timedelta(days=3)) == []  # reopened, not created anew
     item.refresh_from_db()
     assert (item.status, item.closed_at) == (RepeatDue.Status.OPEN, None)
@@ -178,7 +180,7 @@ def test_booking_a_different_procedure_leaves_the_item_open(world, scheduler, es
     complete_with_answer(world, scheduler, relief=30, lasted="weeks")
     [item] = sweep()
     with time_machine.travel(SWEEP, tick=False):
-        services.appointment_book(
+        booking.appointment_book(
             actor=scheduler, patient=world.patient, procedure_type=world.consult, location=world.location,
             provider=world.provider, starts_at=dt.datetime(2026, 12, 22, 9, 0, tzinfo=CHICAGO),
         )  # fmt: skip

@@ -15,8 +15,9 @@ from clinic.models import Closure, Location, Provider
 from clinic.roles import Role, role_required
 from clinic.services import closure_set_active, weekday_hours_set
 from scheduling import selectors
-from scheduling.admin_forms import ClosureForm, ExtraAvailabilityForm, TemplateForm, TimeOffForm, WeekdayHoursFormSet
+from scheduling.forms.admin import ClosureForm, ExtraAvailabilityForm, TemplateForm, TimeOffForm, WeekdayHoursFormSet
 from scheduling.models import AvailabilityTemplate, ExtraAvailability, TimeOff
+from scheduling.views.shared import int_param
 
 HOURS_SAVED = "Hours saved for %(location)s."
 CLOSURE_ADDED = "Closure added."
@@ -53,7 +54,7 @@ def closures(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('scheduling:admin_closures')}?closure={closure.pk}")
     # ?closure= lists what a closure hits until each is moved or cancelled: the page can be
     # reloaded, and the admin comes back to it after each reschedule.
-    closure_pk = _int_param(request, "closure")
+    closure_pk = int_param(request, "closure")
     checked = Closure.objects.in_force().filter(pk=closure_pk).first() if closure_pk else None
     today = timezone.localdate()
     context = {
@@ -63,11 +64,6 @@ def closures(request: HttpRequest) -> HttpResponse:
         "upcoming": Closure.objects.filter(end_date__gte=today).select_related("location").order_by("start_date"),
     }
     return render(request, "scheduling/admin/closures.html", context)
-
-
-def _int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 @require_POST
@@ -99,7 +95,7 @@ def provider_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         time_off = time_off_form.save()
         messages.success(request, TIME_OFF_ADDED)
         return redirect(f"{reverse('scheduling:admin_provider', args=[provider.pk])}?time_off={time_off.pk}")
-    time_off_pk = _int_param(request, "time_off")
+    time_off_pk = int_param(request, "time_off")
     checked = TimeOff.objects.filter(provider=provider, pk=time_off_pk).first() if time_off_pk else None
     context = {
         "provider": provider, "template_form": template_form, "time_off_form": time_off_form,

@@ -23,14 +23,12 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from clinic.models import ProcedureType, User
+from clinic.models import User
 from clinic.outbox import message_queue, messages_cancel_topic
-from referrals.models import Referral
+from scheduling import selectors
 from scheduling.availability import RepeatLimit, SlotRules
 from scheduling.models import Appointment, FollowUp, RepeatDue
 
@@ -41,10 +39,6 @@ TEMPLATE = "repeat_due"
 
 A = Appointment.Status
 R = RepeatDue.Status
-# Relief that lasted a while and ended: everything but "still going on" (and no answer).
-WORN_OFF = [value for value in FollowUp.ReliefLasted.values if value != FollowUp.ReliefLasted.ONGOING]
-# Appointments that count as "the repeat is planned or done": anything not called off.
-NOT_CALLED_OFF = Q(status__in=[A.BOOKED, A.CONFIRMED, A.CHECKED_IN, A.COMPLETED])
 
 DISMISS_NEEDS_NOTE = "Write why no repeat is needed now (for example, the patient declined) before dismissing."
 ALREADY_CLOSED = "This patient was already booked or dismissed."
@@ -52,49 +46,6 @@ ALREADY_CLOSED = "This patient was already booked or dismissed."
 
 def topic_of(item: RepeatDue) -> str:
     return f"repeat-due:{item.pk}"
-
-
-def _later_of_same_type(prefix: str = "") -> QuerySet[Appointment]:
-    """Appointments of the same patient and procedure after the outer appointment (reached
-    through ``prefix``), not called off: the repeat is planned, or done."""
-    return Appointment.objects.filter(NOT_CALLED_OFF).filter(
-        patient=OuterRef("patient"),
-        procedure_type=OuterRef("procedure_type"),
-        starts_at__gt=OuterRef(f"{prefix}starts_at"),
-    )
-
-
-# --- Reads ---------------------------------------------------------------------------------
-
-
-def repeat_candidates() -> QuerySet[Appointment]:
-    """Last completed appointments whose follow-up says relief has worn off and that have no
-    repeat planned nor a queue item yet, with the answer as ``relief``, ``lasted``,
-    ``answered_at``.
-
-    Worn off: the latest answered follow-up reports relief below the procedure type's
-    ``repeat_relief_threshold``, or relief that lasted a while and ended.
-    """
-    policy = ProcedureType.objects.filter(Q(repeat_min_days__gt=0) | Q(repeat_max_per_year__gt=0), is_active=True)
-    latest = FollowUp.objects.filter(appointment=OuterRef("pk"), answered_at__isnull=False).order_by("-due_at", "-pk")
-    open_item = RepeatDue.objects.filter(
-        patient=OuterRef("patient"), procedure_type=OuterRef("procedure_type"), status=R.OPEN
-    )
-    return (
-        Appointment.objects.filter(status=A.COMPLETED, procedure_type__in=policy)
-        .exclude(Exists(_later_of_same_type()))
-        .exclude(Exists(RepeatDue.objects.filter(last_appointment=OuterRef("pk"))))
-        .exclude(Exists(open_item))
-        .annotate(
-            relief=Subquery(latest.values("percent_relief")[:1]),
-            lasted=Subquery(latest.values("relief_lasted")[:1]),
-            answered_at=Subquery(latest.values("answered_at")[:1]),
-        )
-        .filter(answered_at__isnull=False)
-        .filter(Q(relief__lt=F("procedure_type__repeat_relief_threshold")) | Q(lasted__in=WORN_OFF))
-        .select_related("patient", "procedure_type", "location")
-        .order_by("pk")
-    )
 
 
 def repeat_earliest_date(*, appointment: Appointment, now: dt.datetime) -> tuple[dt.date, RepeatLimit | None]:
@@ -123,25 +74,6 @@ def repeat_earliest_date(*, appointment: Appointment, now: dt.datetime) -> tuple
     return earliest, binding
 
 
-def repeats_due_open() -> QuerySet[RepeatDue]:
-    """The "repeat due" queue, earliest first, with what each row shows and the referral the
-    slot finder needs to know the patient (the last appointment's, else the latest)."""
-    latest_referral = Referral.objects.filter(patient=OuterRef("patient")).order_by("-received_at", "-pk")
-    return (
-        RepeatDue.objects.filter(status=R.OPEN)
-        .select_related("patient", "procedure_type", "last_appointment__location", "last_appointment__provider")
-        .annotate(
-            finder_referral_id=Coalesce(F("last_appointment__referral_id"), Subquery(latest_referral.values("pk")[:1]))
-        )
-        .order_by("earliest_date", "pk")
-    )
-
-
-def get_repeat_due(pk: int) -> RepeatDue:
-    """The dismiss action's access helper: staff only reach it (role_required), 404 if missing."""
-    return get_object_or_404(RepeatDue.objects.select_related("patient"), pk=pk)
-
-
 # --- Writes --------------------------------------------------------------------------------
 
 
@@ -150,7 +82,7 @@ def repeats_find_due(*, now: dt.datetime | None = None) -> list[RepeatDue]:
     now = now or timezone.now()
     reopened = (
         RepeatDue.objects.filter(status=R.BOOKED)
-        .exclude(Exists(_later_of_same_type("last_appointment__")))
+        .exclude(Exists(selectors.later_of_same_type("last_appointment__")))
         .exclude(
             Exists(
                 RepeatDue.objects.filter(
@@ -163,7 +95,7 @@ def repeats_find_due(*, now: dt.datetime | None = None) -> list[RepeatDue]:
     if reopened:
         logger.info("Put %s repeat-due item(s) back in the queue: their repeat was called off", reopened)
     created = []
-    for appointment in repeat_candidates():
+    for appointment in selectors.repeat_candidates():
         earliest, limit = repeat_earliest_date(appointment=appointment, now=now)
         try:
             # A savepoint per item: a sweep running at the same moment elsewhere makes the

@@ -1,35 +1,47 @@
-"""The scheduler's call queues: follow-up checks nobody answered ("no response: call the
-patient") and patients whose relief has worn off ("repeat due")."""
+"""The scheduler's queues: follow-up checks nobody answered ("no response: call the
+patient"), patients whose relief has worn off ("repeat due"), and what patients asked
+through their e-mail links (reschedule or cancel). Staff act on a patient's request through
+the usual finder and cancel form, then mark it handled (moving or cancelling the appointment
+marks it handled by itself)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from clinic.audit import audit_record
+from clinic.models import AuditEvent
 from clinic.roles import Role, role_required
-from scheduling import follow_ups, repeats
-from scheduling.follow_up_forms import QueueNoteForm
+from scheduling import selectors
+from scheduling.forms.queues import QueueNoteForm
+from scheduling.models import PatientRequest
+from scheduling.services import follow_ups, repeats
+from scheduling.services import patient_requests as patient_request_services
 
 FOLLOW_UP_CLOSED = "Follow-up closed: %(patient)s."
 REPEAT_DISMISSED = "Removed from the repeat-due queue: %(patient)s."
+# The roles that may also reschedule and cancel, which is what handling a request means.
+REQUEST_ROLES = (Role.SCHEDULER, Role.CLINIC_ADMIN)
+MARKED_HANDLED = "Request marked handled."
+ALREADY_HANDLED = "That request was already handled."
 
 
 @never_cache
 @role_required(Role.SCHEDULER)
 def no_response(request: HttpRequest) -> HttpResponse:
-    rows = follow_ups.follow_ups_no_response()
+    rows = selectors.follow_ups_no_response()
     return render(request, "scheduling/no_response.html", {"follow_ups": rows})
 
 
 @require_POST
 @role_required(Role.SCHEDULER)
 def follow_up_close(request: HttpRequest, pk: int) -> HttpResponse:
-    follow_up = follow_ups.get_follow_up(pk)
+    follow_up = selectors.get_follow_up(pk)
     _close_with_note(
         request,
         close=lambda note: follow_ups.follow_up_close(follow_up=follow_up, actor=request.user, note=note),
@@ -55,14 +67,14 @@ def _close_with_note(request: HttpRequest, *, close, needs_note: str, done: str)
 @never_cache
 @role_required(Role.SCHEDULER)
 def repeat_due(request: HttpRequest) -> HttpResponse:
-    context = {"items": repeats.repeats_due_open(), "today": timezone.localdate()}
+    context = {"items": selectors.repeats_due_open(), "today": timezone.localdate()}
     return render(request, "scheduling/repeat_due.html", context)
 
 
 @require_POST
 @role_required(Role.SCHEDULER)
 def repeat_due_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
-    item = repeats.get_repeat_due(pk)
+    item = selectors.get_repeat_due(pk)
     _close_with_note(
         request,
         close=lambda note: repeats.repeat_due_dismiss(item=item, actor=request.user, note=note),
@@ -70,3 +82,22 @@ def repeat_due_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
         done=REPEAT_DISMISSED % {"patient": item.patient.full_name},
     )
     return redirect("scheduling:repeat_due")
+
+
+@never_cache
+@role_required(*REQUEST_ROLES)
+def patient_requests(request: HttpRequest) -> HttpResponse:
+    return render(request, "scheduling/patient_requests.html", {"requests": selectors.open_patient_requests()})
+
+
+@require_POST
+@role_required(*REQUEST_ROLES)
+def patient_request_handled(request: HttpRequest, pk: int) -> HttpResponse:
+    patient_request = get_object_or_404(PatientRequest, pk=pk)
+    note = request.POST.get("note", "")
+    if patient_request_services.patient_request_mark_handled(request=patient_request, actor=request.user, note=note):
+        audit_record(request=request, action=AuditEvent.Action.UPDATE, obj=patient_request, summary="handled")
+        messages.success(request, MARKED_HANDLED)
+    else:
+        messages.info(request, ALREADY_HANDLED)
+    return redirect("scheduling:patient_requests")

@@ -1,5 +1,4 @@
-"""Scheduling pages: the queue, the slot finder and booking, appointments, calendars and a
-provider's day."""
+"""Scheduling pages: the queue, the slot finder and booking, and an appointment's page."""
 
 from __future__ import annotations
 
@@ -16,18 +15,17 @@ from django.views.decorators.http import require_POST
 from clinic.models import Location
 from clinic.roles import Role, role_required
 from referrals.models import Referral
-from scheduling import selectors, services
-from scheduling.forms import BookForm, CancelForm, SlotSearchForm, StatusForm
+from scheduling import selectors
+from scheduling.forms.booking import BookForm, CancelForm, SlotSearchForm, StatusForm
 from scheduling.models import Appointment
+from scheduling.services import booking as services
+from scheduling.services.status import appointment_set_status
+from scheduling.views.shared import SCHEDULING_ROLES
 
-# Clinic admins too: a closure or time off they add lists the appointments it hits, and they
-# move or cancel each through the finder and the appointment page.
-SCHEDULING_ROLES = (Role.SCHEDULER, Role.PROVIDER, Role.CLINIC_ADMIN)
 BOOKED = "Booked: %(summary)s"
 MOVED = "Moved: %(summary)s"
 CANCELLED = "Appointment cancelled; the time is free again."
 STATUS_CHANGED = "Appointment is now %(status)s."
-NOT_A_PROVIDER = "Your account is not linked to a provider."
 
 
 @never_cache
@@ -160,7 +158,7 @@ def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationError(form.errors.get("status", ["Choose a status."]))
-        changed = services.appointment_set_status(
+        changed = appointment_set_status(
             appointment=appointment, status=form.cleaned_data["status"], actor=request.user,
             outcome_summary=form.cleaned_data["outcome_summary"],
         )  # fmt: skip
@@ -169,72 +167,3 @@ def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, STATUS_CHANGED % {"status": changed.get_status_display().lower()})
     return redirect(appointment)
-
-
-@never_cache
-@role_required(*SCHEDULING_ROLES)
-def day(request: HttpRequest) -> HttpResponse:
-    """One location's day: a column per provider (or per room), appointments in time order."""
-    context = _calendar_context(request, days=1)
-    if "calendar" in context:
-        context["calendar_day"] = context["calendar"].days[0]
-    return render(request, "scheduling/day.html", context)
-
-
-@never_cache
-@role_required(*SCHEDULING_ROLES)
-def week(request: HttpRequest) -> HttpResponse:
-    """One location's week, Monday to Sunday: a row per day, a column per provider (or room)."""
-    return render(request, "scheduling/week.html", _calendar_context(request, days=7))
-
-
-def _calendar_context(request: HttpRequest, *, days: int) -> dict:
-    """The location, date and calendar a day (days=1) or week (days=7) page asks for."""
-    locations = selectors.calendar_locations()
-    location = _pick(locations, request.GET.get("location"))
-    if location is None:
-        return {"locations": locations}
-    today = timezone.localtime(timezone.now(), location.zone).date()
-    anchor = _date_param(request, location.zone)
-    # A week runs Monday to Sunday on the location's calendar; a day is just itself.
-    first = anchor - dt.timedelta(days=anchor.weekday()) if days == 7 else anchor
-    by_room = request.GET.get("view") == "rooms"
-    calendar = selectors.location_calendar(location=location, first=first, days=days, by_room=by_room)
-    return {
-        "locations": locations, "location": location, "calendar": calendar, "by_room": by_room, "today": today,
-        "day": anchor, "first": first, "last": first + dt.timedelta(days=days - 1),
-        "previous": first - dt.timedelta(days=days), "next": first + dt.timedelta(days=days),
-    }  # fmt: skip
-
-
-def _pick(locations: list[Location], wanted: str | None) -> Location | None:
-    for location in locations:
-        if str(location.pk) == wanted:
-            return location
-    return locations[0] if locations else None
-
-
-def _date_param(request: HttpRequest, zone) -> dt.date:
-    """The ?date= asked for, or today in that zone (a malformed date also means today)."""
-    try:
-        return dt.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        return timezone.localtime(timezone.now(), zone).date()
-
-
-@never_cache
-@role_required(Role.PROVIDER)
-def my_day(request: HttpRequest) -> HttpResponse:
-    provider = selectors.provider_for_user(request.user)
-    if provider is None:
-        return render(request, "scheduling/my_day.html", {"error": NOT_A_PROVIDER})
-    # The day is counted on the wall clock of the provider's (first) location.
-    home = next(iter(provider.locations.all()), None)
-    zone = home.zone if home else timezone.get_current_timezone()
-    the_day = _date_param(request, zone)
-    start = dt.datetime.combine(the_day, dt.time(0), tzinfo=zone)
-    end = dt.datetime.combine(the_day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-    appointments = selectors.appointments_between(start=start, end=end, provider=provider)
-    context = {"provider": provider, "home": home, "day": the_day, "appointments": appointments,
-               "previous": the_day - dt.timedelta(days=1), "next": the_day + dt.timedelta(days=1)}  # fmt: skip
-    return render(request, "scheduling/my_day.html", context)

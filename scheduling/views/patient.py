@@ -1,10 +1,10 @@
-"""The pages a patient reaches from an e-mail: no login, a signed link scoped to one
-appointment and one purpose. They show the first name, date, time and place only: whoever
-holds the link may not be the patient."""
+"""The pages a patient reaches from an e-mail (``/p/...``): no login, a signed link scoped to
+one appointment and one purpose: confirm, ask for a change, answer a follow-up check. They
+show the first name, date, time and place only: whoever holds the link may not be the
+patient."""
 
 from __future__ import annotations
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
@@ -12,9 +12,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from clinic.models import Location
-from scheduling import links, messaging, services
-from scheduling.models import Appointment, PatientRequest
+from clinic.audit import audit_record
+from clinic.models import AuditEvent, Location
+from scheduling import lifecycle, links, selectors
+from scheduling.forms.patient import ChangeRequestForm, FollowUpAnswerForm
+from scheduling.lifecycle import appointment_open_to_patient
+from scheduling.models import Appointment, FollowUp
+from scheduling.services import follow_ups
+from scheduling.services.patient_requests import patient_request_submit
+from scheduling.services.status import appointment_confirm_by_patient
 
 A = Appointment.Status
 
@@ -22,28 +28,7 @@ LINK_INVALID = "This link is not valid. It may have been cut short when it was c
 LINK_EXPIRED = "This link has expired."
 APPOINTMENT_CANCELLED = "This appointment was cancelled."
 APPOINTMENT_OVER = "This appointment has already taken place."
-CONFIRMED_BY_PATIENT = "Confirmed by the patient (e-mail link)."
-
-
-class ChangeRequestForm(forms.Form):
-    kind = forms.ChoiceField(
-        choices=PatientRequest.Kind.choices,
-        widget=forms.RadioSelect,
-        label="What would you like to do?",
-        error_messages={"required": messaging.REQUEST_NEEDS_KIND},
-    )
-    reason = forms.CharField(
-        required=False,
-        max_length=1000,
-        label="Reason (required to cancel)",
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("kind") == PatientRequest.Kind.CANCEL and not data.get("reason", "").strip():
-            self.add_error("reason", messaging.CANCEL_NEEDS_REASON)
-        return data
+ANSWERED_BY_PATIENT = "answered through the patient's e-mail link"
 
 
 def _refusal(request: HttpRequest, message: str, *, status: int, appointment: Appointment | None = None):
@@ -63,9 +48,9 @@ def _appointment_for(
     except links.LinkInvalid:
         return None, _refusal(request, LINK_INVALID, status=400)
     appointment = Appointment.objects.select_related("patient", "location").filter(pk=claim.appointment_id).first()
-    if appointment is None or appointment.status == A.CANCELLED:
+    if appointment is None or not lifecycle.is_active(appointment.status):
         return None, _refusal(request, APPOINTMENT_CANCELLED, status=410, appointment=appointment)
-    if not messaging.appointment_open_to_patient(appointment):
+    if not appointment_open_to_patient(appointment):
         return None, _refusal(request, APPOINTMENT_OVER, status=410, appointment=appointment)
     return appointment, None
 
@@ -86,24 +71,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if refusal:
         return refusal
     if request.method == "POST":
-        _confirm(appointment)
+        appointment_confirm_by_patient(appointment=appointment)
         return redirect("patient:confirm", token=token)
     change_url = links.patient_link(appointment_id=appointment.pk, purpose=links.CHANGE)
     return render(request, "scheduling/patient/confirm.html", _context(appointment, change_url=change_url))
-
-
-def _confirm(appointment: Appointment) -> None:
-    if appointment.status == A.CONFIRMED:
-        return
-    try:
-        services.appointment_set_status(
-            appointment=appointment, status=A.CONFIRMED, actor=None, note=CONFIRMED_BY_PATIENT
-        )
-    except ValidationError:
-        # Another click confirmed it between our read and the locked re-read: done either way.
-        appointment.refresh_from_db(fields=["status"])
-        if appointment.status != A.CONFIRMED:
-            raise
 
 
 @never_cache
@@ -118,7 +89,7 @@ def change(request: HttpRequest, token: str) -> HttpResponse:
     form = ChangeRequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            messaging.patient_request_submit(
+            patient_request_submit(
                 appointment=appointment, kind=form.cleaned_data["kind"], reason=form.cleaned_data["reason"]
             )
         except IntegrityError:
@@ -141,3 +112,51 @@ def _context(appointment: Appointment, **extra) -> dict:
         "zone": f"{local:%Z}",
         **extra,
     }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def follow_up(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows the four questions (or the stored answer's receipt); POST stores the first
+    answer. A second answer changes nothing: the provider may already have read the first."""
+    try:
+        claim = links.read_token(token, purpose=links.FOLLOW_UP)
+    except links.LinkExpired:
+        # Genuine but expired: read only to show that location's phone number, never to act.
+        expired = links.read_token(token, purpose=links.FOLLOW_UP, allow_expired=True)
+        return _refusal(
+            request, LINK_EXPIRED, status=410, appointment=_appointment_of(selectors.follow_up_for_link(claim=expired))
+        )
+    except links.LinkInvalid:
+        return _refusal(request, LINK_INVALID, status=400)
+    check = selectors.follow_up_for_link(claim=claim)
+    if check is None:
+        return _refusal(request, LINK_INVALID, status=400)
+    form = FollowUpAnswerForm(request.POST if request.method == "POST" and not check.is_answered else None)
+    if form.is_bound and form.is_valid():
+        if follow_ups.follow_up_answer(follow_up=check, **form.cleaned_data):
+            audit_record(request=request, action=AuditEvent.Action.UPDATE, obj=check, summary=ANSWERED_BY_PATIENT)
+        return redirect("patient:follow-up", token=token)
+    return render(
+        request,
+        "scheduling/patient/follow_up.html",
+        _follow_up_context(check, form),
+        status=400 if form.errors else 200,
+    )
+
+
+def _follow_up_context(check: FollowUp, form: FollowUpAnswerForm) -> dict:
+    appointment = check.appointment
+    local = appointment.local_starts_at
+    return {
+        "follow_up": check,
+        "form": form,
+        "first_name": appointment.patient.first_name,
+        "location": appointment.location,
+        "visit_date": f"{local:%A %-d %B %Y}",
+        "answered_on": check.answered_at.astimezone(appointment.location.zone) if check.answered_at else None,
+    }
+
+
+def _appointment_of(follow_up: FollowUp | None) -> Appointment | None:
+    return follow_up.appointment if follow_up else None

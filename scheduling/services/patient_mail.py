@@ -1,6 +1,6 @@
-"""What passes between the clinic and a patient about one appointment: the e-mails the clinic
-owes them (confirmation, reminders, reschedule and cancellation notices, each with an
-``.ics``) and the requests they send back through the signed links.
+"""The e-mails the clinic owes a patient about one appointment: confirmation, reminders,
+reschedule and cancellation notices, each with an ``.ics`` (what the patient sends back is
+``scheduling.services.patient_requests``).
 
 The appointment services call ``appointment_messages_*`` inside their transaction, so the
 ledger rows (``clinic.outbox``) commit or roll back with the change that causes them. Every
@@ -19,14 +19,13 @@ from urllib.parse import urlsplit
 
 import icalendar
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import OutgoingMessage, ProcedureType, User
 from clinic.outbox import message_queue, messages_cancel_topic
 from scheduling import links
-from scheduling.models import Appointment, AppointmentEvent, PatientRequest
+from scheduling.models import Appointment
+from scheduling.services import patient_requests
 
 CONFIRMATION = "appointment_confirmation"
 REMINDER = "appointment_reminder"
@@ -38,11 +37,6 @@ KINDS = (CONFIRMATION, REMINDER, RESCHEDULED, CANCELLED)
 ICS_FILENAME = "appointment.ics"
 ICS_MIMETYPE = "text/calendar"
 
-REQUEST_NEEDS_KIND = "Choose whether you would like to reschedule or cancel."
-CANCEL_NEEDS_REASON = "Please tell us why you would like to cancel."
-REQUEST_NOT_OPEN = "This appointment can no longer be changed online."
-HANDLED_BY_RESCHEDULE = "Appointment rescheduled."
-HANDLED_BY_CANCEL = "Appointment cancelled."
 
 A = Appointment.Status
 
@@ -65,7 +59,7 @@ def appointment_messages_rescheduled(
     """Withdraw what was still queued for the old time; owe the notice and new reminders."""
     now = now or timezone.now()
     messages_cancel_topic(topic=topic_of(appointment), kinds=KINDS)
-    _close_open_requests(appointment, actor=actor, note=HANDLED_BY_RESCHEDULE, now=now)
+    patient_requests.close_open_requests(appointment, actor=actor, note=patient_requests.HANDLED_BY_RESCHEDULE, now=now)
     return _owe_notice_and_reminders(appointment, RESCHEDULED, now)
 
 
@@ -85,7 +79,7 @@ def appointment_messages_cancelled(
     """Withdraw every queued message of the appointment; owe the cancellation notice."""
     now = now or timezone.now()
     messages_cancel_topic(topic=topic_of(appointment), kinds=KINDS)
-    _close_open_requests(appointment, actor=actor, note=HANDLED_BY_CANCEL, now=now)
+    patient_requests.close_open_requests(appointment, actor=actor, note=patient_requests.HANDLED_BY_CANCEL, now=now)
     if not appointment.patient.can_be_emailed:
         return []
     return [_queue(appointment, CANCELLED, now, method="CANCEL")]
@@ -237,75 +231,3 @@ def appointment_ics(appointment: Appointment, *, method: str = "REQUEST") -> str
         first_date=starts.date() - dt.timedelta(days=366), last_date=starts.date() + dt.timedelta(days=366)
     )
     return cal.to_ical().decode()
-
-
-# --- Requests from the patient -------------------------------------------------------------
-
-
-def appointment_open_to_patient(appointment: Appointment, *, now: dt.datetime | None = None) -> bool:
-    """A patient may confirm or ask for a change only before the appointment, while it is
-    booked or confirmed."""
-    now = now or timezone.now()
-    return appointment.status in (A.BOOKED, A.CONFIRMED) and appointment.starts_at > now
-
-
-@transaction.atomic
-def patient_request_submit(
-    *, appointment: Appointment, kind: str, reason: str = "", now: dt.datetime | None = None
-) -> PatientRequest:
-    """The patient asks to reschedule or cancel; a second ask updates the one open request."""
-    now = now or timezone.now()
-    reason = reason.strip()
-    if kind not in PatientRequest.Kind.values:
-        raise ValidationError({"kind": REQUEST_NEEDS_KIND}, code="request_kind")
-    if kind == PatientRequest.Kind.CANCEL and not reason:
-        raise ValidationError({"reason": CANCEL_NEEDS_REASON}, code="cancel_reason")
-    # Locking the appointment serialises two submits of the same form, so the second finds
-    # the first's request instead of tripping the one-open-request constraint.
-    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if not appointment_open_to_patient(locked, now=now):
-        raise ValidationError(REQUEST_NOT_OPEN, code="not_open")
-    request = PatientRequest.objects.filter(appointment=locked, handled_at__isnull=True).first()
-    if request is not None and (request.kind, request.reason) == (kind, reason):
-        return request
-    if request is None:
-        request = PatientRequest.objects.create(appointment=locked, kind=kind, reason=reason, created_at=now)
-    else:
-        request.kind, request.reason = kind, reason
-        request.save(update_fields=["kind", "reason"])
-    AppointmentEvent.objects.create(
-        appointment=locked,
-        action=f"patient_asked_{kind}",
-        actor=None,
-        at=now,
-        after={"request": request.pk, "kind": kind},
-        note=(f"Patient asked to {kind}: {reason}" if reason else f"Patient asked to {kind}.")[:300],
-    )
-    return request
-
-
-@transaction.atomic
-def patient_request_mark_handled(
-    *, request: PatientRequest, actor: User | None, note: str = "", now: dt.datetime | None = None
-) -> bool:
-    """Take a request off the scheduler's queue; False if someone already had."""
-    now = now or timezone.now()
-    done = PatientRequest.objects.filter(pk=request.pk, handled_at__isnull=True).update(
-        handled_at=now, handled_by=actor, handled_note=note.strip()[:300]
-    )
-    if done:
-        AppointmentEvent.objects.create(
-            appointment_id=request.appointment_id,
-            action="patient_request_handled",
-            actor=actor,
-            at=now,
-            after={"request": request.pk},
-            note=note.strip()[:300],
-        )
-    return bool(done)
-
-
-def _close_open_requests(appointment: Appointment, *, actor: User | None, note: str, now: dt.datetime) -> None:
-    """Moving or cancelling the appointment answers whatever the patient asked."""
-    for request in PatientRequest.objects.filter(appointment=appointment, handled_at__isnull=True):
-        patient_request_mark_handled(request=request, actor=actor, note=note, now=now)

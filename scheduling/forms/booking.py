@@ -8,8 +8,8 @@ from django import forms
 from django.utils import timezone
 
 from clinic.models import Location, ProcedureType, Provider
+from scheduling.lifecycle import TRANSITIONS
 from scheduling.models import Appointment
-from scheduling.services import STATUS_TRANSITIONS
 
 FROM_DATE_IN_PAST = "Search from today or later."
 
@@ -57,5 +57,5 @@ class StatusForm(forms.Form):
 
     def __init__(self, *args, appointment: Appointment, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = STATUS_TRANSITIONS[appointment.status] - {Appointment.Status.CANCELLED}
+        allowed = TRANSITIONS[appointment.status] - {Appointment.Status.CANCELLED}
         self.fields["status"].choices = [(v, label) for v, label in Appointment.Status.choices if v in allowed]

@@ -1,4 +1,4 @@
-"""Writes on appointments: book, reschedule, cancel, change status. Each re-checks every
+"""Writes on appointments' time and place: book, reschedule, cancel. Each re-checks every
 slot rule inside its transaction (``SlotRules.problem``), records the change, and on
 PostgreSQL leans on the exclusion constraints for the race no check can see."""
 
@@ -14,12 +14,13 @@ from django.utils import timezone
 from clinic.models import Location, ProcedureType, Provider, Room, User
 from clinic.roles import Role, has_role
 from referrals.models import Patient, Referral
-from referrals.services import referral_mark_completed, referral_mark_scheduled, referral_return_to_queue
+from referrals.services import referral_mark_scheduled, referral_return_to_queue
 from scheduling import availability as rules_mod
-from scheduling import follow_ups, messaging, repeats
+from scheduling import lifecycle
 from scheduling.availability import Candidate, SlotRules
-from scheduling.models import Appointment, AppointmentEvent
+from scheduling.models import Appointment
 from scheduling.selectors import Slot, find_slots
+from scheduling.services import patient_mail, repeats
 
 A = Appointment.Status
 
@@ -56,17 +57,7 @@ REFERRAL_NOT_BOOKABLE = "Referral {reference} is {status}; only accepted referra
 REFERRAL_OTHER_PATIENT = "That referral is for another patient."
 CANCEL_NEEDS_REASON = "Give a reason for cancelling."
 OVERRIDE_ONLY_REPEAT = "Only the repeat policy may be overridden, and only by a provider with a reason."
-ILLEGAL_STATUS = "An appointment that is {current} cannot become {target}."
 NOT_ACTIVE = "This appointment is cancelled: book a new one instead."
-
-STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
-    A.BOOKED: frozenset({A.CONFIRMED, A.CHECKED_IN, A.NO_SHOW, A.CANCELLED}),
-    A.CONFIRMED: frozenset({A.CHECKED_IN, A.NO_SHOW, A.CANCELLED}),
-    A.CHECKED_IN: frozenset({A.COMPLETED, A.CANCELLED}),
-    A.COMPLETED: frozenset(),
-    A.NO_SHOW: frozenset(),
-    A.CANCELLED: frozenset(),
-}
 
 
 class SlotUnavailable(ValidationError):
@@ -181,26 +172,15 @@ def _taken_since(
     )
 
 
-def _snapshot(appointment: Appointment) -> dict:
-    return {
-        "status": appointment.status,
-        "starts_at": appointment.starts_at.astimezone(dt.UTC).isoformat(),
-        "ends_at": appointment.ends_at.astimezone(dt.UTC).isoformat(),
-        "provider": appointment.provider_id,
-        "room": appointment.room_id,
-        "location": appointment.location_id,
-    }
-
-
 def _record(appointment: Appointment, *, action: str, actor: User | None, before: dict, now: dt.datetime, note=""):
-    AppointmentEvent.objects.create(
-        appointment=appointment,
+    lifecycle.event_record(
+        appointment_id=appointment.pk,
         action=action,
         actor=actor,
         at=now,
         before=before,
-        after=_snapshot(appointment),
-        note=note[:300],
+        after=lifecycle.snapshot(appointment),
+        note=note,
     )
 
 
@@ -217,7 +197,7 @@ def _check_referral(*, patient: Patient, referral: Referral | None) -> None:
                 code="referral_status",
             )
         return
-    if not Appointment.objects.filter(patient=patient).exclude(status=A.CANCELLED).exists():
+    if not Appointment.objects.filter(patient=patient).active().exists():
         raise ValidationError(REFERRAL_REQUIRED, code="referral_required")
 
 
@@ -285,18 +265,16 @@ def appointment_book(
                 now=now,
                 note=f"Repeat policy overridden: {repeat_override_reason}" if override else "",
             )
-            messaging.appointment_messages_booked(appointment=appointment, now=now)
+            patient_mail.appointment_messages_booked(appointment=appointment, now=now)
             repeats.repeat_due_mark_booked(appointment=appointment, actor=actor, now=now)
             if referral is not None:
                 referral_mark_scheduled(
                     referral=referral, actor=actor, appointment_summary=describe(appointment), now=now
                 )
     except IntegrityError as exc:
-        if not _is_overlap(exc):
-            raise
-        raise SlotTaken(
-            _alternatives(procedure_type=procedure_type, location=location, patient=patient, start=starts_at, now=now)
-        ) from exc
+        _raise_if_taken(
+            exc, procedure_type=procedure_type, location=location, patient=patient, start=starts_at, now=now
+        )
     return appointment
 
 
@@ -328,6 +306,14 @@ def _override_allowed(actor: User, reason: str) -> bool:
 def _is_overlap(exc: IntegrityError) -> bool:
     text = str(exc)
     return "appointment_no_" in text and "overlap" in text
+
+
+def _raise_if_taken(exc: IntegrityError, **search) -> None:
+    """The one answer to "that time was just taken" at insert (the exclusion constraints on
+    PostgreSQL): SlotTaken with the next free times. Any other integrity error is re-raised."""
+    if not _is_overlap(exc):
+        raise exc
+    raise SlotTaken(_alternatives(**search)) from exc
 
 
 def describe(appointment: Appointment) -> str:
@@ -365,7 +351,7 @@ def appointment_reschedule(
             locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
             if not locked.is_active or locked.status in (A.COMPLETED, A.NO_SHOW):
                 raise ValidationError(NOT_ACTIVE, code="not_active")
-            before = _snapshot(locked)
+            before = lifecycle.snapshot(locked)
             chosen_room = check_slot(
                 procedure_type=locked.procedure_type,
                 location=location,
@@ -389,20 +375,17 @@ def appointment_reschedule(
                 locked.repeat_override_reason = repeat_override_reason.strip()
             locked.save()
             _record(locked, action="rescheduled", actor=actor, before=before, now=now, note=reason)
-            messaging.appointment_messages_rescheduled(appointment=locked, actor=actor, now=now)
+            patient_mail.appointment_messages_rescheduled(appointment=locked, actor=actor, now=now)
     except IntegrityError as exc:
-        if not _is_overlap(exc):
-            raise
-        raise SlotTaken(
-            _alternatives(
-                procedure_type=appointment.procedure_type,
-                location=location,
-                patient=appointment.patient,
-                start=starts_at,
-                exclude_appointment_id=appointment.pk,
-                now=now,
-            )
-        ) from exc
+        _raise_if_taken(
+            exc,
+            procedure_type=appointment.procedure_type,
+            location=location,
+            patient=appointment.patient,
+            start=starts_at,
+            exclude_appointment_id=appointment.pk,
+            now=now,
+        )
     return locked
 
 
@@ -414,10 +397,10 @@ def appointment_cancel(
     was goes back to the scheduler's queue."""
     if not reason.strip():
         raise ValidationError({"reason": CANCEL_NEEDS_REASON}, code="cancel_reason")
-    appointment = _set_status(
+    appointment = lifecycle.status_change(
         appointment, A.CANCELLED, actor=actor, now=now, note=reason.strip(), extra={"cancel_reason": reason.strip()}
     )
-    messaging.appointment_messages_cancelled(appointment=appointment, actor=actor, now=now)
+    patient_mail.appointment_messages_cancelled(appointment=appointment, actor=actor, now=now)
     referral = appointment.referral
     if (
         referral is not None
@@ -428,50 +411,3 @@ def appointment_cancel(
             referral=referral, actor=actor, reason=f"Appointment cancelled: {reason.strip()}", now=now
         )
     return appointment
-
-
-@transaction.atomic
-def appointment_set_status(
-    *,
-    appointment: Appointment,
-    status: str,
-    actor: User | None,  # None: the patient, through a signed link
-    note: str = "",
-    outcome_summary: str = "",
-    now: dt.datetime | None = None,
-) -> Appointment:
-    """Confirm, check in, complete or mark a no-show. Completing the referral's visit
-    completes the referral (with the outcome summary for the referrer)."""
-    if status == A.CANCELLED:
-        return appointment_cancel(appointment=appointment, actor=actor, reason=note, now=now)
-    appointment = _set_status(appointment, status, actor=actor, now=now, note=note)
-    if status == A.COMPLETED:
-        follow_ups.follow_ups_plan(appointment=appointment, now=now)
-    referral = appointment.referral
-    if status == A.COMPLETED and referral is not None and referral.status == Referral.Status.SCHEDULED:
-        referral_mark_completed(
-            referral=referral,
-            actor=actor,
-            outcome_summary=outcome_summary or f"{appointment.procedure_type.name} completed.",
-            now=now,
-        )
-    return appointment
-
-
-def _set_status(appointment: Appointment, status: str, *, actor, now, note="", extra=None) -> Appointment:
-    now = now or timezone.now()
-    locked = Appointment.objects.select_for_update(of=("self",)).select_related("referral").get(pk=appointment.pk)
-    if status not in STATUS_TRANSITIONS[locked.status]:
-        raise ValidationError(
-            ILLEGAL_STATUS.format(current=locked.get_status_display().lower(), target=A(status).label.lower()),
-            code="illegal_status",
-        )
-    before = _snapshot(locked)
-    locked.status = status
-    fields = ["status", "updated_at"]
-    for name, value in (extra or {}).items():
-        setattr(locked, name, value)
-        fields.append(name)
-    locked.save(update_fields=fields)
-    _record(locked, action=status, actor=actor, before=before, now=now, note=note)
-    return locked

@@ -6,9 +6,9 @@ scheduler's "no response: call the patient" queue.
    completed: one ``FollowUp`` per ``FollowUpCheck`` of the procedure type, and (if the
    patient can be e-mailed) its e-mail due then plus one reminder ``REMINDER_AFTER_DAYS``
    later, both owed to the ledger in the same transaction.
-2. The patient answers through the link (``scheduling.follow_up_views``);
+2. The patient answers through the link (``scheduling.views.patient``);
    ``follow_up_answer`` keeps the first answer and withdraws the reminder.
-3. ``follow_ups_no_response`` lists the checks nobody answered ``CALL_AFTER_REMINDER_DAYS``
+3. ``scheduling.selectors.follow_ups_no_response`` lists the checks nobody answered ``CALL_AFTER_REMINDER_DAYS``
    after the reminder (at once when the patient cannot be e-mailed) until answered or
    closed by staff (``follow_up_close``).
 
@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.models import FollowUpCheck, User
@@ -173,46 +172,3 @@ def follow_up_close(*, follow_up: FollowUp, actor: User, note: str, now: dt.date
     if not closed:
         raise ValidationError(ALREADY_DONE, code="follow_up_done")
     messages_cancel_topic(topic=topic_of(follow_up), kinds=KINDS)
-
-
-# --- Reads ---------------------------------------------------------------------------------
-
-
-def get_follow_up(pk: int) -> FollowUp:
-    """The close action's access helper: staff only reach it (role_required), 404 if missing."""
-    return get_object_or_404(FollowUp.objects.select_related("appointment__patient"), pk=pk)
-
-
-def follow_up_for_link(*, claim: links.LinkClaim) -> FollowUp | None:
-    """The follow-up a genuine link names, with what its page shows; None if it is gone or
-    the ids do not belong together."""
-    if claim.follow_up_id is None:
-        return None
-    return (
-        FollowUp.objects.select_related("appointment__location", "appointment__patient")
-        .filter(pk=claim.follow_up_id, appointment_id=claim.appointment_id)
-        .first()
-    )
-
-
-def follow_ups_no_response(*, now: dt.datetime | None = None) -> list[FollowUp]:
-    """Checks staff should call about, oldest first, each with ``why``.
-
-    The database narrows to unanswered, unclosed, due checks; the call-from moment is
-    decided here, in Python, because it depends on the patient's consent
-    (``Patient.can_be_emailed``) and the location's wall clock.
-    """
-    now = now or timezone.now()
-    open_checks = (
-        FollowUp.objects.filter(answered_at__isnull=True, closed_at__isnull=True, due_at__lte=now)
-        .select_related(
-            "appointment__patient", "appointment__procedure_type", "appointment__location", "appointment__provider"
-        )
-        .order_by("due_at", "pk")
-    )
-    result = []
-    for follow_up in open_checks:
-        if follow_up_call_from(follow_up) <= now:
-            follow_up.why = NO_ANSWER if follow_up.appointment.patient.can_be_emailed else NOT_EMAILED
-            result.append(follow_up)
-    return result

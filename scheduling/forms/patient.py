@@ -1,17 +1,17 @@
-"""Forms of the follow-up checks and the two call queues: the patient's answer, and the
-note staff write when they take an item off a queue."""
+"""The forms a patient fills in through an e-mail link: ask to reschedule or cancel, and
+answer a follow-up check."""
 
 from __future__ import annotations
 
 from django import forms
 
-from scheduling.models import FollowUp
+from scheduling.models import FollowUp, PatientRequest
+from scheduling.services.patient_requests import CANCEL_NEEDS_REASON, REQUEST_NEEDS_KIND
 
 PAIN_NEEDED = "Choose a number from 0 (no pain) to 10 (the worst pain you can imagine) for your pain right now."
 RELIEF_NEEDED = "Enter how much relief you had as a whole number from 0 to 100 (percent); 0 means none."
 LASTED_NEEDED = "Choose how long the relief lasted."
 COMMENTS_TOO_LONG = "Please keep your comments to %(limit_value)d characters (you wrote %(show_value)d)."
-NOTE_NEEDED = "Write a short note saying what happened."
 
 
 def _messages(message: str) -> dict[str, str]:
@@ -50,5 +50,22 @@ class FollowUpAnswerForm(forms.Form):
     )
 
 
-class QueueNoteForm(forms.Form):
-    note = forms.CharField(max_length=300, error_messages={"required": NOTE_NEEDED})
+class ChangeRequestForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=PatientRequest.Kind.choices,
+        widget=forms.RadioSelect,
+        label="What would you like to do?",
+        error_messages={"required": REQUEST_NEEDS_KIND},
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Reason (required to cancel)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("kind") == PatientRequest.Kind.CANCEL and not data.get("reason", "").strip():
+            self.add_error("reason", CANCEL_NEEDS_REASON)
+        return data

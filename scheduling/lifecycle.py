@@ -1,0 +1,109 @@
+"""The appointment lifecycle: which status may follow which, which statuses hold their
+time, which count towards the repeat policy, and the one writer of ``AppointmentEvent``.
+The one place each of these is decided."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from clinic.models import User
+from scheduling.models import Appointment, AppointmentEvent
+
+A = Appointment.Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    A.BOOKED: frozenset({A.CONFIRMED, A.CHECKED_IN, A.NO_SHOW, A.CANCELLED}),
+    A.CONFIRMED: frozenset({A.CHECKED_IN, A.NO_SHOW, A.CANCELLED}),
+    A.CHECKED_IN: frozenset({A.COMPLETED, A.CANCELLED}),
+    A.COMPLETED: frozenset(),
+    A.NO_SHOW: frozenset(),
+    A.CANCELLED: frozenset(),
+}
+
+# These free their time: the exclusion constraints and every busy check ignore them.
+INACTIVE_STATUSES: tuple[str, ...] = (A.CANCELLED,)
+ACTIVE_STATUSES: tuple[str, ...] = tuple(s for s in A.values if s not in INACTIVE_STATUSES)
+# "The procedure is planned or done", for the repeat policy and the repeat-due queue: a
+# no-show did not happen and a cancelled one is called off.
+COUNTS_FOR_REPEATS: tuple[str, ...] = (A.BOOKED, A.CONFIRMED, A.CHECKED_IN, A.COMPLETED)
+# A patient may confirm or ask for a change through a link only while it is one of these.
+OPEN_TO_PATIENT: tuple[str, ...] = (A.BOOKED, A.CONFIRMED)
+
+
+ILLEGAL_STATUS = "An appointment that is {current} cannot become {target}."
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in TRANSITIONS[current]
+
+
+def is_active(status: str) -> bool:
+    return status not in INACTIVE_STATUSES
+
+
+def appointment_open_to_patient(appointment: Appointment, *, now: dt.datetime | None = None) -> bool:
+    """A patient may confirm or ask for a change only before the appointment, while it is
+    booked or confirmed."""
+    now = now or timezone.now()
+    return appointment.status in OPEN_TO_PATIENT and appointment.starts_at > now
+
+
+def snapshot(appointment: Appointment) -> dict:
+    """What an event records as "before" and "after" a change of the appointment itself."""
+    return {
+        "status": appointment.status,
+        "starts_at": appointment.starts_at.astimezone(dt.UTC).isoformat(),
+        "ends_at": appointment.ends_at.astimezone(dt.UTC).isoformat(),
+        "provider": appointment.provider_id,
+        "room": appointment.room_id,
+        "location": appointment.location_id,
+    }
+
+
+def event_record(
+    *,
+    appointment_id: int,
+    action: str,
+    actor: User | None,
+    at: dt.datetime,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+) -> AppointmentEvent:
+    """The only place an appointment's history grows: who (None: the patient, through a
+    link), when, what, before and after."""
+    return AppointmentEvent.objects.create(
+        appointment_id=appointment_id,
+        action=action,
+        actor=actor,
+        at=at,
+        before=before or {},
+        after=after or {},
+        note=note[:300],
+    )
+
+
+def status_change(appointment: Appointment, status: str, *, actor, now, note="", extra=None) -> Appointment:
+    """The one place an appointment's status changes: lock, check the transition, save, record."""
+    now = now or timezone.now()
+    locked = Appointment.objects.select_for_update(of=("self",)).select_related("referral").get(pk=appointment.pk)
+    if not can_transition(locked.status, status):
+        raise ValidationError(
+            ILLEGAL_STATUS.format(current=locked.get_status_display().lower(), target=A(status).label.lower()),
+            code="illegal_status",
+        )
+    before = snapshot(locked)
+    locked.status = status
+    fields = ["status", "updated_at"]
+    for name, value in (extra or {}).items():
+        setattr(locked, name, value)
+        fields.append(name)
+    locked.save(update_fields=fields)
+    event_record(
+        appointment_id=locked.pk, action=status, actor=actor, at=now, before=before,
+        after=snapshot(locked), note=note,
+    )  # fmt: skip
+    return locked
