@@ -4,7 +4,7 @@ them to call.
 
 1. ``repeats_find_due`` (daily, ``scheduling.tasks.find_repeats_due``):
    a. puts back in the queue an item whose repeat was booked and then cancelled;
-   b. ``repeat_candidates``: each patient's last completed appointment of a procedure type
+   b. ``scheduling.selectors.repeat_candidates``: each patient's last completed appointment of a procedure type
       with a repeat policy, with nothing of that type booked after it, not already in the
       queue, whose latest answered follow-up shows relief worn off;
    c. for each, the earliest date the policy allows (``SlotRules.repeat_limit``, the same
