@@ -38,9 +38,6 @@ ICS_FILENAME = "appointment.ics"
 ICS_MIMETYPE = "text/calendar"
 
 
-A = Appointment.Status
-
-
 def topic_of(appointment: Appointment) -> str:
     return f"appointment:{appointment.pk}"
 

@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 INVITATION = "repeat_due"
 TEMPLATE = "repeat_due"
 
-A = Appointment.Status
 R = RepeatDue.Status
 
 DISMISS_NEEDS_NOTE = "Write why no repeat is needed now (for example, the patient declined) before dismissing."

@@ -16,13 +16,10 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent, Location
 from scheduling import lifecycle, links, selectors
 from scheduling.forms.patient import ChangeRequestForm, FollowUpAnswerForm
-from scheduling.lifecycle import appointment_open_to_patient
 from scheduling.models import Appointment, FollowUp
 from scheduling.services import follow_ups
 from scheduling.services.patient_requests import patient_request_submit
 from scheduling.services.status import appointment_confirm_by_patient
-
-A = Appointment.Status
 
 LINK_INVALID = "This link is not valid. It may have been cut short when it was copied."
 LINK_EXPIRED = "This link has expired."
@@ -50,7 +47,7 @@ def _appointment_for(
     appointment = Appointment.objects.select_related("patient", "location").filter(pk=claim.appointment_id).first()
     if appointment is None or not lifecycle.is_active(appointment.status):
         return None, _refusal(request, APPOINTMENT_CANCELLED, status=410, appointment=appointment)
-    if not appointment_open_to_patient(appointment):
+    if not lifecycle.appointment_open_to_patient(appointment):
         return None, _refusal(request, APPOINTMENT_OVER, status=410, appointment=appointment)
     return appointment, None
 
