@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from clinic.roles import Role
 from clinic.services import user_grant_role
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
