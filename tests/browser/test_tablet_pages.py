@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from clinic.models import OutgoingMessage
 from clinic.roles import Role
 from scheduling import services
 from tests.factories import PatientFactory, ProviderFactory, ReferralFactory
@@ -31,8 +32,8 @@ def next_clinic_day(today: dt.date) -> dt.date:
 
 @pytest.fixture
 def busy_day(world, scheduler, provider_user):
-    """Four providers with long names, a tile in every column, a referral waiting for triage
-    and one waiting to be booked."""
+    """Four providers with long names, a tile in every column, a referral waiting for triage,
+    one waiting to be booked and an e-mail that failed to a long address."""
     world.provider.user = provider_user
     world.provider.save(update_fields=["user"])
     providers = [world.provider] + [
@@ -57,6 +58,11 @@ def busy_day(world, scheduler, provider_user):
             starts_at=dt.datetime.combine(day, dt.time(9 + index, 0), tzinfo=world.location.zone),
         )  # fmt: skip
     ReferralFactory(status="submitted")
+    OutgoingMessage.objects.create(
+        key="tablet:failed", kind="appointment_reminder", to_email=f"{'very.long.address' * 4}@mail.example",
+        subject="Your appointment", body_text="-", due_at=timezone.now(), status=OutgoingMessage.Status.FAILED,
+        last_error="SMTPRecipientsRefused: " + "550 5.1.1 mailbox unavailable; " * 8,
+    )  # fmt: skip
     world.waiting = ReferralFactory(status="accepted", first_visit=world.consult)  # for the finder
     return world, day
 
@@ -65,7 +71,7 @@ def pages_of(role: Role, world, day: dt.date) -> list[str]:
     """The main pages of a role's work, as paths with the query strings they are opened with."""
     on_day = f"?location={world.location.pk}&date={day.isoformat()}"
     appointment = world.referral.appointments.get()
-    calendars = [f"/scheduling/day/{on_day}", f"/scheduling/day/{on_day}&view=rooms", f"/scheduling/week/{on_day}"]
+    calendars = [f"/scheduling/{view}/{on_day}{by}" for view in ("day", "week") for by in ("", "&view=rooms")]
     return {
         Role.INTAKE: ["/referrals/triage/", f"/referrals/{world.referral.pk}/", "/referrals/intake/new/",
                       "/clinic/messages/"],
