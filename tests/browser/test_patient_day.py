@@ -167,6 +167,8 @@ def phone(browser):
         page = context.new_page()
         seen = watch(page)
         page.goto(url)
+        # The page fits the phone: nothing to scroll sideways to reach a button.
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         return page, seen
 
     yield open_link
