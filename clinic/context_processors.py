@@ -1,11 +1,11 @@
 from django.http import HttpRequest
 
-from clinic.roles import roles_of
+from clinic.roles import nav_entries_of
 
 
 def navigation(request: HttpRequest) -> dict:
-    """The role links for the top navigation: each role the user holds, once."""
+    """The top navigation's links: those of every role the user holds (see clinic.roles)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_roles": []}
-    return {"nav_roles": [role.spec for role in roles_of(user)]}
+        return {"nav_entries": []}
+    return {"nav_entries": nav_entries_of(user)}

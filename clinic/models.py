@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from clinic.contrast import readable_text_color
 from clinic.validators import validate_holiday_name, validate_npi, validate_time_zone
 
 RANGE_END_BEFORE_START = "The end must be after the start."
@@ -378,6 +379,11 @@ class ProcedureType(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:clinic_proceduretype_change", args=[self.pk])
+
+    @property
+    def text_color(self) -> str:
+        """Black or white, whichever reads better on :attr:`color` (calendar tiles)."""
+        return readable_text_color(self.color)
 
     @property
     def occupied_minutes(self) -> int:

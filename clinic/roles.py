@@ -14,13 +14,29 @@ from django.http import Http404, HttpRequest
 
 
 @dataclass(frozen=True)
+class NavEntry:
+    url_name: str
+    label: str
+
+
+@dataclass(frozen=True)
 class RoleSpec:
     group: str
     permission: str  # "app_label.codename" that marks the role
-    landing_url: str  # where the home page sends this role
-    nav_label: str
+    # The role's links in the top navigation: the pages of its work it may open, the first
+    # being where the home page sends it. A page open to several roles is in each one's list.
+    nav: tuple[NavEntry, ...]
     # Further model permissions, as "app_label.action_model", e.g. for the Django admin.
     model_permissions: tuple[str, ...] = ()
+
+    @property
+    def landing_url(self) -> str:
+        return self.nav[0].url_name
+
+
+MESSAGES = NavEntry("clinic:messages", "Messages")
+PATIENT_REQUESTS = NavEntry("scheduling:patient_requests", "Patient requests")
+CALENDAR = NavEntry("scheduling:day", "Calendar")
 
 
 _ADMIN_MODELS = (
@@ -47,32 +63,42 @@ class Role(enum.Enum):
     REFERRER = RoleSpec(
         group="Referring physician",
         permission="clinic.use_referral_portal",
-        landing_url="referrals:portal",
-        nav_label="My referrals",
+        nav=(NavEntry("referrals:portal", "My referrals"),),
     )
     INTAKE = RoleSpec(
         group="Intake",
         permission="clinic.triage_referrals",
-        landing_url="referrals:triage",
-        nav_label="Triage",
+        nav=(
+            NavEntry("referrals:triage", "Triage"),
+            MESSAGES,
+        ),
     )
     SCHEDULER = RoleSpec(
         group="Scheduler",
         permission="clinic.schedule_appointments",
-        landing_url="scheduling:queue",
-        nav_label="Scheduling",
+        nav=(
+            NavEntry("scheduling:queue", "Scheduling"),
+            CALENDAR,
+            PATIENT_REQUESTS,
+            NavEntry("scheduling:no_response", "No response"),
+            NavEntry("scheduling:repeat_due", "Repeat due"),
+            MESSAGES,
+        ),
     )
     PROVIDER = RoleSpec(
         group="Provider",
         permission="clinic.see_provider_day",
-        landing_url="scheduling:my_day",
-        nav_label="My day",
+        nav=(NavEntry("scheduling:my_day", "My day"), CALENDAR),
     )
     CLINIC_ADMIN = RoleSpec(
         group="Clinic admin",
         permission="clinic.manage_clinic",
-        landing_url="clinic:setup",
-        nav_label="Clinic setup",
+        nav=(
+            NavEntry("clinic:setup", "Clinic setup"),
+            CALENDAR,
+            PATIENT_REQUESTS,
+            MESSAGES,
+        ),
         model_permissions=tuple(
             f"{model.split('.')[0]}.{action}_{model.split('.')[1]}"
             for model in _ADMIN_MODELS
@@ -97,6 +123,15 @@ def roles_of(user) -> list[Role]:
     if not user.is_authenticated:
         return []
     return [role for role in Role if user.has_perm(role.spec.permission)]
+
+
+def nav_entries_of(user) -> list[NavEntry]:
+    """The navigation of a user: each role's entries in the order of :class:`Role`, a page
+    two roles share (Messages) once."""
+    entries: list[NavEntry] = []
+    for role in roles_of(user):
+        entries.extend(entry for entry in role.spec.nav if entry not in entries)
+    return entries
 
 
 def has_role(user, *roles: Role) -> bool:

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -25,6 +26,13 @@ def home(request: HttpRequest) -> HttpResponse:
     if roles:
         return redirect(roles[0].spec.landing_url)
     return render(request, "clinic/no_role.html")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Old browsers and bookmarks ask for /favicon.ico whatever the page links: send them to
+    the SVG rather than answer 404 into every server log."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @role_required(Role.CLINIC_ADMIN)
