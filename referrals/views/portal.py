@@ -16,6 +16,7 @@ from referrals import selectors, services
 from referrals.forms import AnswerInformationForm, PortalAccessRequestForm, ReferralForm
 from referrals.models import Referral, ReferringPhysician
 from referrals.portal_services import access_request_submit
+from referrals.views import params
 
 ALREADY_SUBMITTED = "This referral was already submitted; nothing was sent twice."
 SUBMITTED = "Referral %(reference)s was sent to the clinic. You will be e-mailed at every step."
@@ -34,13 +35,20 @@ def portal(request: HttpRequest) -> HttpResponse:
     physician = _own_physician(request.user)
     if physician is None:
         return render(request, "referrals/not_linked.html", status=200)
-    search, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
-    referrals = selectors.referral_list_for_portal(
-        request.user, search=search, status=status if status in Referral.Status.values else ""
-    )
+    search = status = ""
+    filter_error = None
+    try:
+        search = params.search_text(request)
+        status = params.choice(request, "status", Referral.Status.values, label="status")
+    except params.BadParameter as exc:
+        filter_error = str(exc)
+        referrals = Referral.objects.none()
+    else:
+        referrals = selectors.referral_list_for_portal(request.user, search=search, status=status)
     page = Paginator(referrals, 25).get_page(request.GET.get("page"))
-    context = {"page": page, "physician": physician, "q": search, "status": status, "statuses": Referral.Status.choices}
-    return render(request, "referrals/portal.html", context)
+    context = {"page": page, "physician": physician, "q": search, "status": status, "statuses": Referral.Status.choices,
+               "filter_error": filter_error}  # fmt: skip
+    return render(request, "referrals/portal.html", context, status=400 if filter_error else 200)
 
 
 @never_cache

@@ -20,6 +20,7 @@ from clinic.models import AuditEvent
 from clinic.roles import Role, has_role, role_required
 from referrals import forms, lifecycle, selectors, services
 from referrals.models import Patient, Referral, ReferringPhysician, ReferringPractice
+from referrals.views import params
 
 S = Referral.Status
 # Triage is intake's work; a clinic admin who also triages holds the intake role too.
@@ -45,26 +46,36 @@ DONE = {
 @never_cache
 @role_required(*TRIAGE_ROLES)
 def triage(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    urgency = request.GET.get("urgency", "")
-    practice = request.GET.get("practice", "")
-    search = request.GET.get("q", "").strip()
-    overdue = request.GET.get("overdue") == "1"
-    referrals = selectors.triage_queue(
-        statuses=[status] if status in S.values else None,
-        urgency=urgency if urgency in Referral.Urgency.values else "",
-        practice_id=int(practice) if practice.isdigit() else None,
-        overdue_only=overdue,
-        search=search,
-    )
+    filters = {"status": "", "urgency": "", "practice": "", "q": "", "overdue": request.GET.get("overdue") == "1"}
+    filter_error = None
+    try:
+        filters.update(
+            status=params.choice(request, "status", S.values, label="status"),
+            urgency=params.choice(request, "urgency", Referral.Urgency.values, label="urgency"),
+            q=params.search_text(request),
+        )
+        practice_id = params.object_id(request, "practice", label="practice")
+        filters["practice"] = str(practice_id or "")
+    except params.BadParameter as exc:
+        filter_error = str(exc)
+        referrals = Referral.objects.none()
+    else:
+        referrals = selectors.triage_queue(
+            statuses=[filters["status"]] if filters["status"] else None,
+            urgency=filters["urgency"],
+            practice_id=practice_id,
+            overdue_only=filters["overdue"],
+            search=filters["q"],
+        )
     context = {
         "page": Paginator(referrals, 25).get_page(request.GET.get("page")),
-        "filters": {"status": status, "urgency": urgency, "practice": practice, "q": search, "overdue": overdue},
+        "filters": filters,
+        "filter_error": filter_error,
         "statuses": S.choices,
         "urgencies": Referral.Urgency.choices,
         "practices": ReferringPractice.objects.filter(is_active=True).only("pk", "name"),
     }
-    return render(request, "referrals/triage.html", context)
+    return render(request, "referrals/triage.html", context, status=400 if filter_error else 200)
 
 
 # --- Fax and phone entry ------------------------------------------------------------
@@ -84,7 +95,8 @@ def intake_new(request: HttpRequest) -> HttpResponse:
             if request.FILES:
                 messages.info(request, FILES_AGAIN)
         else:
-            existing = duplicates.filter(pk=choice).first() if choice.isdigit() else None
+            # Compared as text: "²".isdigit() is true but no primary key is "²".
+            existing = next((patient for patient in duplicates if str(patient.pk) == choice), None)
             referral = _create_from_intake(request, form, existing)
             if referral is not None:
                 return redirect(referral)
