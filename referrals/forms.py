@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout
+from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -21,8 +21,19 @@ from referrals.services import DECLINE_OTHER_NEEDS_DETAIL, NewFile
 from referrals.uploads import MAX_FILES_PER_REFERRAL, validate_upload
 
 BIRTH_DATE_IN_FUTURE = "The date of birth cannot be in the future."
-BIRTH_DATE_TOO_OLD = "The date of birth is more than 120 years ago: please check the year."
+BIRTH_DATE_TOO_OLD = "The date of birth is before 1 January 1900: please check the year."
 IMAGING_DATE_IN_FUTURE = "The imaging date cannot be in the future."
+IMAGING_BEFORE_BIRTH = "The imaging date is before the patient's date of birth: please check the year."
+RECEIVED_TOO_LONG_AGO = "The time received is more than a year ago: please check the date."
+SEX_REQUIRED = "Choose the patient's sex (or Not stated)."
+ANTICOAGULANT_REQUIRED = "Say whether the patient takes anticoagulants (or Unknown)."
+CHOOSE = "Choose…"
+FILES_KEPT_HELP = (
+    "PDF, PNG, JPEG or TIFF; up to 20 MB each and 10 per referral. Files stay attached if the form shows an error."
+)
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+# Fax and phone referrals are typed in within days; a year back catches a mistyped year.
+RECEIVED_AT_MAX_AGE = dt.timedelta(days=365)
 DIAGNOSIS_REQUIRED = "Give at least one ICD-10-CM diagnosis code."
 TOO_MANY_UPLOADS = "Attach at most %(max)s files to one referral."
 NOT_YOUR_PRACTICE = "You can refer only as a physician of your own practice."
@@ -86,10 +97,10 @@ class RecordsMixin(forms.Form):
 
 
 def validate_birth_date(value: dt.date) -> None:
-    today = timezone.localdate()
-    if value > today:
+    """From 1 January 1900 to today."""
+    if value > timezone.localdate():
         raise ValidationError(BIRTH_DATE_IN_FUTURE, code="future")
-    if value < today.replace(year=today.year - 120):
+    if value < EARLIEST_BIRTH_DATE:
         raise ValidationError(BIRTH_DATE_TOO_OLD, code="too_old")
 
 
@@ -111,7 +122,8 @@ class ReferralForm(RecordsMixin, forms.Form):
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
     date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_birth_date])
-    sex = forms.ChoiceField(choices=Patient.Sex.choices)
+    # No answer is chosen in advance: a default would be sent unread.
+    sex = forms.ChoiceField(choices=[("", CHOOSE), *Patient.Sex.choices], error_messages={"required": SEX_REQUIRED})
     phone = PhoneNumberField(region="US", required=False, help_text="e.g. 479-967-7770")
     email = forms.EmailField(required=False)
     street = forms.CharField(max_length=200, required=False)
@@ -140,13 +152,22 @@ class ReferralForm(RecordsMixin, forms.Form):
         max_length=60, required=False, label="Imaging done", help_text="e.g. MRI thoracic spine"
     )
     imaging_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    anticoagulant = forms.ChoiceField(choices=Referral.Anticoagulant.choices, label="Takes anticoagulants")
+    anticoagulant = forms.ChoiceField(
+        choices=[("", CHOOSE), *Referral.Anticoagulant.choices],
+        label="Takes anticoagulants",
+        error_messages={"required": ANTICOAGULANT_REQUIRED},
+    )
     anticoagulant_name = forms.CharField(max_length=100, required=False, label="Which anticoagulant")
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, physicians, **kwargs):
+    def __init__(self, *args, physicians, existing_file_count: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["referring_physician"].queryset = physicians
+        self.existing_file_count = existing_file_count
+        self.fields["files"].help_text = FILES_KEPT_HELP
+        today = timezone.localdate().isoformat()
+        self.fields["date_of_birth"].widget.attrs.update(min=EARLIEST_BIRTH_DATE.isoformat(), max=today)
+        self.fields["imaging_date"].widget.attrs.update(min=EARLIEST_BIRTH_DATE.isoformat(), max=today)
         if not self.is_bound:
             self.initial.setdefault("submission_token", uuid.uuid4())
         self.helper = FormHelper()
@@ -199,7 +220,7 @@ class ReferralForm(RecordsMixin, forms.Form):
                 ),
                 "notes",
             ),
-            Fieldset("Records", "files", "file_kind"),
+            Fieldset("Records", HTML('{% include "referrals/_staged_uploads.html" %}'), "files", "file_kind"),
         )
 
     def clean_diagnosis_codes(self) -> list[str]:
@@ -212,6 +233,9 @@ class ReferralForm(RecordsMixin, forms.Form):
         value = self.cleaned_data.get("imaging_date")
         if value and value > timezone.localdate():
             raise ValidationError(IMAGING_DATE_IN_FUTURE)
+        born = self.cleaned_data.get("date_of_birth")
+        if value and (value < (born or EARLIEST_BIRTH_DATE)):
+            raise ValidationError(IMAGING_BEFORE_BIRTH)
         return value
 
     def clean_email(self) -> str:
@@ -258,8 +282,11 @@ class IntakeReferralForm(ReferralForm):
 
     def clean_received_at(self):
         value = self.cleaned_data["received_at"]
-        if value > timezone.now():
+        now = timezone.now()
+        if value > now:
             raise ValidationError(RECEIVED_IN_FUTURE)
+        if value < now - RECEIVED_AT_MAX_AGE:
+            raise ValidationError(RECEIVED_TOO_LONG_AGO)
         return value
 
 

@@ -346,3 +346,31 @@ class ReviewTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_urgency_display()}: {self.open_days} open day(s)"
+
+
+def staged_upload_path(instance: StagedUpload, filename: str) -> str:
+    return f"referrals-staging/{uuid.uuid4().hex}"
+
+
+class StagedUpload(models.Model):
+    """A checked file from a referral form that failed validation, held until the same form
+    (its one-time ``submission_token``, by the same user) is sent again, so nothing has to
+    be attached twice. Rows older than a day are purged (``referrals.staging``)."""
+
+    token = models.UUIDField()
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to=staged_upload_path, max_length=200)
+    original_name = models.CharField(max_length=150)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["token", "user"], name="staged_upload_form_idx"),
+            models.Index(fields=["created_at"], name="staged_upload_age_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name

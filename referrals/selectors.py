@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
@@ -11,6 +12,7 @@ from django.utils import timezone
 from clinic.roles import Role, has_role
 from referrals.models import Attachment, Patient, Referral, ReferralEvent, ReferringPhysician
 
+_REFERENCE = re.compile(r"[Rr]([0-9]{1,18})")
 STAFF_ROLES = (Role.INTAKE, Role.SCHEDULER, Role.PROVIDER, Role.CLINIC_ADMIN)
 
 
@@ -129,8 +131,9 @@ def _search(referrals: QuerySet[Referral], text: str) -> QuerySet[Referral]:
     text = text.strip()
     query = Q(patient__last_name__icontains=text) | Q(patient__first_name__icontains=text)
     query |= Q(patient__record_number__iexact=text)
-    if text.upper().startswith("R") and text[1:].isdigit():
-        query |= Q(pk=int(text[1:]))
+    # A reference is "R" and ASCII digits that fit a bigint ("R²" is not one: int() refuses it).
+    if reference := _REFERENCE.fullmatch(text):
+        query |= Q(pk=int(reference[1]))
     return referrals.filter(query)
 
 

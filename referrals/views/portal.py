@@ -16,6 +16,7 @@ from referrals import selectors, services
 from referrals.forms import AnswerInformationForm, PortalAccessRequestForm, ReferralForm
 from referrals.models import Referral, ReferringPhysician
 from referrals.portal_services import access_request_submit
+from referrals.views import params, referral_form
 
 ALREADY_SUBMITTED = "This referral was already submitted; nothing was sent twice."
 SUBMITTED = "Referral %(reference)s was sent to the clinic. You will be e-mailed at every step."
@@ -34,13 +35,20 @@ def portal(request: HttpRequest) -> HttpResponse:
     physician = _own_physician(request.user)
     if physician is None:
         return render(request, "referrals/not_linked.html", status=200)
-    search, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
-    referrals = selectors.referral_list_for_portal(
-        request.user, search=search, status=status if status in Referral.Status.values else ""
-    )
+    search = status = ""
+    filter_error = None
+    try:
+        search = params.search_text(request)
+        status = params.choice(request, "status", Referral.Status.values, label="status")
+    except params.BadParameter as exc:
+        filter_error = str(exc)
+        referrals = Referral.objects.none()
+    else:
+        referrals = selectors.referral_list_for_portal(request.user, search=search, status=status)
     page = Paginator(referrals, 25).get_page(request.GET.get("page"))
-    context = {"page": page, "physician": physician, "q": search, "status": status, "statuses": Referral.Status.choices}
-    return render(request, "referrals/portal.html", context)
+    context = {"page": page, "physician": physician, "q": search, "status": status, "statuses": Referral.Status.choices,
+               "filter_error": filter_error}  # fmt: skip
+    return render(request, "referrals/portal.html", context, status=400 if filter_error else 200)
 
 
 @never_cache
@@ -50,26 +58,29 @@ def portal_new(request: HttpRequest) -> HttpResponse:
     if physician is None:
         return render(request, "referrals/not_linked.html")
     physicians = ReferringPhysician.objects.filter(practice=physician.practice, is_active=True)
-    form = ReferralForm(request.POST or None, request.FILES or None, physicians=physicians,
-                        initial={"referring_physician": physician.pk})  # fmt: skip
-    if request.method == "POST" and form.is_valid():
+    form, staged = referral_form.bind(request, ReferralForm, physicians=physicians,
+                                      initial={"referring_physician": physician.pk})  # fmt: skip
+    if request.method == "POST" and form.is_valid() and not referral_form.removing(request):
         try:
             referral, created = services.referral_create(
                 actor=request.user, physician=form.cleaned_data["referring_physician"], source=Referral.Source.PORTAL,
                 fields=form.referral_fields(), patient_fields=form.patient_fields(),
-                diagnosis_codes=form.cleaned_data["diagnosis_codes"], files=form.cleaned_data["new_files"],
+                diagnosis_codes=form.cleaned_data["diagnosis_codes"], files=referral_form.all_files(form, staged),
                 submission_token=form.cleaned_data["submission_token"],
             )  # fmt: skip
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            referral_form.discard(request)
             if created:
                 audit_record(request=request, action=AuditEvent.Action.CREATE, obj=referral)
                 messages.success(request, SUBMITTED % {"reference": referral.reference})
             else:
                 messages.info(request, ALREADY_SUBMITTED)
             return redirect(referral)
-    return render(request, "referrals/portal_new.html", {"form": form})
+    if request.method == "POST":
+        staged = referral_form.keep_new_files(request, form, staged)
+    return render(request, "referrals/portal_new.html", {"form": form, "staged_uploads": staged})
 
 
 @never_cache

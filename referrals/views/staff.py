@@ -20,13 +20,13 @@ from clinic.models import AuditEvent
 from clinic.roles import Role, has_role, role_required
 from referrals import forms, lifecycle, selectors, services
 from referrals.models import Patient, Referral, ReferringPhysician, ReferringPractice
+from referrals.views import params, referral_form
 
 S = Referral.Status
 # Triage is intake's work; a clinic admin who also triages holds the intake role too.
 TRIAGE_ROLES = (Role.INTAKE,)
 STAFF_ROLES = (Role.INTAKE, Role.SCHEDULER, Role.PROVIDER, Role.CLINIC_ADMIN)
 CHOOSE_PATIENT = "This patient may already be on file: choose an existing record or create a new one."
-FILES_AGAIN = "Please attach the files again: browsers do not keep them when a form is shown again."
 ENTERED = "Referral %(reference)s was entered."
 DONE = {
     "start_review": "Review started.",
@@ -45,26 +45,36 @@ DONE = {
 @never_cache
 @role_required(*TRIAGE_ROLES)
 def triage(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    urgency = request.GET.get("urgency", "")
-    practice = request.GET.get("practice", "")
-    search = request.GET.get("q", "").strip()
-    overdue = request.GET.get("overdue") == "1"
-    referrals = selectors.triage_queue(
-        statuses=[status] if status in S.values else None,
-        urgency=urgency if urgency in Referral.Urgency.values else "",
-        practice_id=int(practice) if practice.isdigit() else None,
-        overdue_only=overdue,
-        search=search,
-    )
+    filters = {"status": "", "urgency": "", "practice": "", "q": "", "overdue": request.GET.get("overdue") == "1"}
+    filter_error = None
+    try:
+        filters.update(
+            status=params.choice(request, "status", S.values, label="status"),
+            urgency=params.choice(request, "urgency", Referral.Urgency.values, label="urgency"),
+            q=params.search_text(request),
+        )
+        practice_id = params.object_id(request, "practice", label="practice")
+        filters["practice"] = str(practice_id or "")
+    except params.BadParameter as exc:
+        filter_error = str(exc)
+        referrals = Referral.objects.none()
+    else:
+        referrals = selectors.triage_queue(
+            statuses=[filters["status"]] if filters["status"] else None,
+            urgency=filters["urgency"],
+            practice_id=practice_id,
+            overdue_only=filters["overdue"],
+            search=filters["q"],
+        )
     context = {
         "page": Paginator(referrals, 25).get_page(request.GET.get("page")),
-        "filters": {"status": status, "urgency": urgency, "practice": practice, "q": search, "overdue": overdue},
+        "filters": filters,
+        "filter_error": filter_error,
         "statuses": S.choices,
         "urgencies": Referral.Urgency.choices,
         "practices": ReferringPractice.objects.filter(is_active=True).only("pk", "name"),
     }
-    return render(request, "referrals/triage.html", context)
+    return render(request, "referrals/triage.html", context, status=400 if filter_error else 200)
 
 
 # --- Fax and phone entry ------------------------------------------------------------
@@ -74,21 +84,24 @@ def triage(request: HttpRequest) -> HttpResponse:
 @role_required(*TRIAGE_ROLES)
 def intake_new(request: HttpRequest) -> HttpResponse:
     physicians = ReferringPhysician.objects.filter(is_active=True).select_related("practice")
-    form = forms.IntakeReferralForm(request.POST or None, request.FILES or None, physicians=physicians)
+    form, staged = referral_form.bind(request, forms.IntakeReferralForm, physicians=physicians)
     duplicates = Patient.objects.none()
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not referral_form.removing(request):
         duplicates = _possible_duplicates(form)
         choice = request.POST.get("patient_choice", "")
         if duplicates and choice not in {"new", *(str(p.pk) for p in duplicates)}:
             messages.warning(request, CHOOSE_PATIENT)
-            if request.FILES:
-                messages.info(request, FILES_AGAIN)
         else:
-            existing = duplicates.filter(pk=choice).first() if choice.isdigit() else None
-            referral = _create_from_intake(request, form, existing)
+            # Compared as text: "²".isdigit() is true but no primary key is "²".
+            existing = next((patient for patient in duplicates if str(patient.pk) == choice), None)
+            referral = _create_from_intake(request, form, existing, staged)
             if referral is not None:
+                referral_form.discard(request)
                 return redirect(referral)
-    return render(request, "referrals/intake_new.html", {"form": form, "duplicates": duplicates})
+    if request.method == "POST":
+        staged = referral_form.keep_new_files(request, form, staged)
+    context = {"form": form, "duplicates": duplicates, "staged_uploads": staged}
+    return render(request, "referrals/intake_new.html", context)
 
 
 def _possible_duplicates(form: forms.IntakeReferralForm):
@@ -99,13 +112,13 @@ def _possible_duplicates(form: forms.IntakeReferralForm):
     )  # fmt: skip
 
 
-def _create_from_intake(request, form, existing: Patient | None) -> Referral | None:
+def _create_from_intake(request, form, existing: Patient | None, staged) -> Referral | None:
     try:
         referral, created = services.referral_create(
             actor=request.user, physician=form.cleaned_data["referring_physician"], source=form.cleaned_data["source"],
             received_at=form.cleaned_data["received_at"], fields=form.referral_fields(), patient=existing,
             patient_fields=None if existing else form.patient_fields(),
-            diagnosis_codes=form.cleaned_data["diagnosis_codes"], files=form.cleaned_data["new_files"],
+            diagnosis_codes=form.cleaned_data["diagnosis_codes"], files=referral_form.all_files(form, staged),
             submission_token=form.cleaned_data["submission_token"],
         )  # fmt: skip
     except ValidationError as exc:

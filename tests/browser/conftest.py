@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -49,6 +51,100 @@ def login(page, live_server):
         page.get_by_role("button", name="Log in").click()
 
     return _login
+
+
+@pytest.fixture
+def production_like(settings):
+    """Run the live server with production's cookie and CSRF settings, not DEBUG's.
+
+    Sets DEBUG off (no debug pages, the 404/500 templates users see), HttpOnly session and
+    CSRF cookies (pages send the token from the form or htmx's header, never from the
+    cookie), SameSite=Lax on both (production's value: a link from an e-mail still opens
+    a logged-in page, a cross-site POST carries no cookie), Referrer-Policy same-origin,
+    no extra CSRF-trusted origins, and Secure cookies: Chromium treats http://localhost as
+    a secure context and keeps Secure cookies there, so production's value works on the
+    http live server. Only the HTTPS redirect and HSTS stay off, since the live server
+    speaks plain http.
+    """
+    settings.DEBUG = False
+    settings.SESSION_COOKIE_HTTPONLY = True
+    settings.CSRF_COOKIE_HTTPONLY = True
+    settings.SESSION_COOKIE_SAMESITE = "Lax"
+    settings.CSRF_COOKIE_SAMESITE = "Lax"
+    settings.SESSION_COOKIE_SECURE = True
+    settings.CSRF_COOKIE_SECURE = True
+    settings.SECURE_REFERRER_POLICY = "same-origin"
+    settings.CSRF_TRUSTED_ORIGINS = []
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SECURE_HSTS_SECONDS = 0
+    return settings
+
+
+@dataclass
+class PageWatch:
+    """What went wrong on the pages a journey opened: responses with status >= 400 and
+    console errors (and uncaught page errors), each with the page URL it happened on.
+
+    Usage (the ``page_watch`` fixture already watches ``page``)::
+
+        def test_journey(page, page_watch):
+            ...
+            with page_watch.expect(400):   # this submit must answer 400, and may
+                page.get_by_role("button", name="Send").click()
+            page_watch.watch(other_page)   # a second tab or browser context
+            page_watch.check()             # optional: assert now, not only at the end
+
+    At teardown the fixture asserts that nothing unexpected was seen. ``expect`` also fails
+    if no response with that status arrived inside the block, so an expectation cannot go
+    stale; the console's "Failed to load resource ... status of 400" for it is allowed too.
+    """
+
+    problems: list[str] = field(default_factory=list)
+    expected: list[int] = field(default_factory=list)
+    seen_expected: list[int] = field(default_factory=list)
+
+    def watch(self, page) -> None:
+        page.on("response", lambda response: self._response(page, response))
+        page.on("console", lambda message: self._console(page, message))
+        page.on("pageerror", lambda error: self.problems.append(f"page error on {page.url}: {error}"))
+
+    @contextmanager
+    def expect(self, status: int):
+        self.expected.append(status)
+        before = self.seen_expected.count(status)
+        try:
+            yield
+        finally:
+            self.expected.remove(status)
+        assert self.seen_expected.count(status) > before, f"expected a {status} response, none came"
+
+    def check(self) -> None:
+        assert not self.problems, "unexpected on the journey's pages:\n" + "\n".join(self.problems)
+
+    def _response(self, page, response) -> None:
+        if response.status < 400:
+            return
+        if response.status in self.expected:
+            self.seen_expected.append(response.status)
+            return
+        self.problems.append(f"{response.status} {response.request.method} {response.url} (page {page.url})")
+
+    def _console(self, page, message) -> None:
+        if message.type != "error":
+            return
+        if any(f"status of {status}" in message.text for status in self.expected):
+            return
+        source = message.location.get("url", "")
+        self.problems.append(f"console error on {page.url}: {message.text} ({source})")
+
+
+@pytest.fixture
+def page_watch(page):
+    """A ``PageWatch`` on ``page``, asserted at the end of the test (see its docstring)."""
+    watch = PageWatch()
+    watch.watch(page)
+    yield watch
+    watch.check()
 
 
 # The scheduling tests' calendar world, for the scheduling journey.

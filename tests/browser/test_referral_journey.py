@@ -29,6 +29,7 @@ def test_referral_from_portal_to_acceptance(page, live_server, login, referrer, 
     page.get_by_label("Phone").fill("479-555-0100")
     page.get_by_label("Reason for referral").fill("Deep mid-back pain, worst when turning.")
     page.get_by_label("Diagnoses (ICD-10-CM)").fill("M54.6")
+    page.get_by_label("Takes anticoagulants").select_option("none")
     page.get_by_label("Records").set_input_files(str(report))
     page.get_by_role("button", name="Send referral").click()
 

@@ -4,22 +4,60 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from referrals.codes import NOT_AN_ICD10_CODE, describe_icd10, normalise_icd10, parse_icd10_list
+from referrals.codes import (
+    DOT_MISPLACED,
+    NOT_AN_ICD10_CODE,
+    NOT_BILLABLE,
+    describe_icd10,
+    normalise_icd10,
+    parse_icd10_list,
+)
 from referrals.uploads import sanitised_name, sniff_content_type, validate_upload
 from tests.referrals.conftest import PDF_BYTES, PNG_BYTES, TIFF_BYTES
 
 
 @pytest.mark.parametrize(("raw", "code"), [("M546", "M54.6"), ("m54.6", "M54.6"), (" M80.08XA ", "M80.08XA"),
-                                           ("M47814", "M47.814")])  # fmt: skip
+                                           ("M47814", "M47.814"), ("m5416", "M54.16"), ("G89.29 ", "G89.29"),
+                                           ("M54.6 ", "M54.6"), ("M8008xa", "M80.08XA")])  # fmt: skip
 def test_codes_are_normalised(raw, code):
     assert normalise_icd10(raw) == code
+
+
+@pytest.mark.parametrize(("raw", "examples"), [
+    ("M54", "M54.2 or M54.6"),  # billable children first
+    ("m54", "M54.2 or M54.6"),
+    ("M47.81", "M47.811 or M47.812"),  # no billable child: the first billable descendants
+    ("M51.2", "M51.24 or M51.25"),
+    ("M80.08", "M80.08XA or M80.08XD"),  # needs its 7th character
+])  # fmt: skip
+def test_categories_are_refused_naming_billable_codes(raw, examples):
+    with pytest.raises(ValidationError) as excinfo:
+        normalise_icd10(raw)
+    assert excinfo.value.messages == [NOT_BILLABLE % {"value": raw, "examples": examples}]
+    assert excinfo.value.messages[0].startswith(f"{raw} is a category: choose a code such as")
+
+
+@pytest.mark.parametrize("raw", ["M5.46", "M546.", ".M546", "M54..6", "M5416.0"])
+def test_a_dot_in_the_wrong_place_is_refused_not_moved(raw):
+    with pytest.raises(ValidationError) as excinfo:
+        normalise_icd10(raw)
+    assert excinfo.value.messages == [DOT_MISPLACED % {"value": raw}]
+
+
+@pytest.mark.parametrize(("raw", "code", "description"), [
+    ("U07.1", "U07.1", "COVID-19"), ("u071", "U07.1", "COVID-19"),
+    ("U09.9", "U09.9", "Post COVID-19 condition, unspecified"),
+])  # fmt: skip
+def test_chapter_u_codes_are_recognised(raw, code, description):
+    assert normalise_icd10(raw) == code
+    assert describe_icd10(code) == description
 
 
 def test_descriptions_come_from_the_code_set():
     assert describe_icd10("M54.6") == "Pain in thoracic spine"
 
 
-@pytest.mark.parametrize("raw", ["Z99.999", "HELLO", "M5", "12.3"])
+@pytest.mark.parametrize("raw", ["Z99.999", "HELLO", "M5", "M54.6\x00", "M5\u00b246", "U99.9"])
 def test_non_codes_are_refused_with_the_code_named(raw):
     with pytest.raises(ValidationError) as excinfo:
         normalise_icd10(raw)
