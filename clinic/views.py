@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
@@ -68,8 +69,17 @@ def _check_database() -> str:
 
 
 def _check_broker() -> str:
+    """Connect to the broker the settings name, on a connection of this check's own.
+
+    The URL is read from the settings on every call, not from Celery's configuration, which
+    is loaded once per process and also feeds the app's connection and producer pools: the
+    check then follows the settings (and a test's override of them) and never leaves state
+    behind that later publishing could pick up.
+    """
     try:
-        with celery_app.connection_for_write() as conn:
+        with celery_app.connection_for_write(
+            url=settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        ) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             # Opening a channel proves the transport answers (the filesystem one checks
             # its folders here).

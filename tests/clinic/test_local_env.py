@@ -79,7 +79,7 @@ def test_the_real_environment_wins_over_the_file(written):
     show = "from django.conf import settings; print(settings.SITE_URL, settings.SECRET_KEY)"
     result = manage("shell", "-c", show, env=bare_env(ENV_FILE=str(written), SITE_URL="https://demo.example"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["https://demo.example", local_env.read(written)["SECRET_KEY"]]
+    assert result.stdout.splitlines()[-1].split() == ["https://demo.example", local_env.read(written)["SECRET_KEY"]]
 
 
 def test_production_with_the_env_file_present_still_refuses_without_its_own_secret_key(written):
