@@ -71,10 +71,10 @@ def _check_database() -> str:
 def _check_broker() -> str:
     """Connect to the broker the settings name, on a connection of this check's own.
 
-    The URL is read from the settings on every call, not from Celery's configuration, which
-    is loaded once per process and also feeds the app's connection and producer pools: the
-    check then follows the settings (and a test's override of them) and never leaves state
-    behind that later publishing could pick up.
+    The URL is the settings' own, read on every call, not whatever Celery's process-wide
+    configuration holds (which the app's connection pools also read): the check reports on
+    the broker the deployment names, and a test overriding the settings needs to touch no
+    global state.
     """
     try:
         with celery_app.connection_for_write(

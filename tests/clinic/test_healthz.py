@@ -22,8 +22,8 @@ CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 def broker_on_a_closed_port(settings):
     """The settings name a broker nobody answers on; pytest-django puts them back after.
 
-    Not Celery's own configuration: that is loaded once per process and feeds the app's
-    connection and producer pools, so changing it leaks into whichever test publishes next.
+    Not Celery's own configuration: a value set there (even set back to the old URL) stays
+    as Celery's own, masking the settings for every later test in the process.
     """
     settings.CELERY_BROKER_URL = CLOSED_PORT_BROKER
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
@@ -37,13 +37,14 @@ def test_healthz_is_503_when_the_broker_is_down(client, broker_on_a_closed_port)
     assert body["broker"].startswith("error:")
 
 
-def test_the_broker_check_follows_the_settings_and_leaves_celerys_configuration_alone(client, settings):
-    before = celery_app.conf.broker_url
+def test_the_broker_check_follows_the_settings_and_celery_keeps_following_them(client, settings):
     assert client.get("/healthz").status_code == 200
     settings.CELERY_BROKER_URL = CLOSED_PORT_BROKER
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
     assert client.get("/healthz").status_code == 503
-    assert celery_app.conf.broker_url == before
+    # Celery reads the settings live; a value written into its own configuration (as this
+    # module's fixture once did, "restoring" the old URL) would mask them for the rest of the run.
+    assert celery_app.conf.broker_url == CLOSED_PORT_BROKER
 
 
 def test_healthz_is_503_when_the_database_is_down(client, monkeypatch):

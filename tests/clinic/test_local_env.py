@@ -28,9 +28,11 @@ def bare_env(**extra: str) -> dict[str, str]:
 
 def make_run_writes_env_file(env_file: Path, var_dir: Path, port: str) -> None:
     """Run the line of `make run` that writes the .env, as make computes it for PORT."""
+    # Not the flags of a `make test` this runs under (its command-line variables would carry over).
+    make_env = {k: v for k, v in bare_env().items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
     plan = subprocess.run(
         ["make", "-n", "run", f"PORT={port}", f"BIN={Path(sys.executable).parent}", f"VAR_DIR={var_dir}"],
-        cwd=ROOT, env=bare_env(), capture_output=True, text=True, timeout=60, check=True,
+        cwd=ROOT, env=make_env, capture_output=True, text=True, timeout=60, check=True,
     ).stdout  # fmt: skip
     (line,) = [line for line in plan.splitlines() if "-m clinic.local_env" in line]
     subprocess.run(
