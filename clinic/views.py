@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
@@ -69,17 +68,8 @@ def _check_database() -> str:
 
 
 def _check_broker() -> str:
-    """Connect to the broker the settings name, on a connection of this check's own.
-
-    The URL is the settings' own, read on every call, not whatever Celery's process-wide
-    configuration holds (which the app's connection pools also read): the check reports on
-    the broker the deployment names, and a test overriding the settings needs to touch no
-    global state.
-    """
     try:
-        with celery_app.connection_for_write(
-            url=settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
-        ) as conn:
+        with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             # Opening a channel proves the transport answers (the filesystem one checks
             # its folders here).

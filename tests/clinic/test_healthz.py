@@ -42,8 +42,10 @@ def test_the_broker_check_follows_the_settings_and_celery_keeps_following_them(c
     settings.CELERY_BROKER_URL = CLOSED_PORT_BROKER
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
     assert client.get("/healthz").status_code == 503
-    # Celery reads the settings live; a value written into its own configuration (as this
-    # module's fixture once did, "restoring" the old URL) would mask them for the rest of the run.
+    # Celery reads the settings live. This test comes after the broker-down one on purpose: a
+    # fixture that wrote the URL into Celery's own configuration and "restored" it by writing
+    # the old value back left that value masking the settings for the rest of the run, so
+    # this override never reached the check (order-dependent results).
     assert celery_app.conf.broker_url == CLOSED_PORT_BROKER
 
 
