@@ -6,6 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# Links in e-mails point at the port the server listens on, unless SITE_URL is given.
+SITE_URL ?= http://localhost:$(PORT)
+# Tests run in file order by default (CI's order); `make test PYTEST_ARGS="-p randomly"`
+# shuffles them (pytest-randomly, blocked in pytest.ini until asked for; the seed is printed).
 PYTEST_ARGS ?=
 
 # Local targets develop with DEBUG on unless told otherwise; production never uses make.
@@ -22,14 +26,18 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# The .env first, so the seeding, the server and any `manage.py` typed later agree (see
+# clinic/local_env.py); honcho gets --env /dev/null because it would load .env over the real
+# environment, where the settings let the real environment win.
 run: $(STAMP)
+	$(BIN)/python -m clinic.local_env --site-url "$(SITE_URL)"$(if $(VAR_DIR), --var-dir "$(VAR_DIR)")
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_clinic
 	$(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "  The clinic is starting at http://localhost:$(PORT)/  (Ctrl-C stops the web server and the worker)"
 	@echo ""
-	PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev
+	PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev --env /dev/null
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,5 +1,6 @@
 from django.http import HttpRequest
 
+from clinic.outbox import mail_goes_to_files
 from clinic.roles import nav_entries_of
 
 
@@ -8,4 +9,4 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_entries": []}
-    return {"nav_entries": nav_entries_of(user)}
+    return {"nav_entries": nav_entries_of(user, file_mail=mail_goes_to_files())}

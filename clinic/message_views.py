@@ -1,15 +1,22 @@
-"""Staff pages of the outgoing-message ledger: the messages needing attention, and resend."""
+"""Staff pages of the outgoing-message ledger: the messages needing attention, and resend;
+where mail goes to files (the embedded default), the sent e-mails, each readable rendered."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from functools import wraps
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
 
 from clinic import outbox
 from clinic.audit import audit_record
@@ -62,3 +69,84 @@ def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
     # Back to the same filtered list; re-encoded, so only a query string can come back.
     query = QueryDict(request.POST.get("query", "")).urlencode()
     return redirect(reverse("clinic:messages") + (f"?{query}" if query else ""))
+
+
+# --- sent e-mails (mail written to files: the demo, a laptop) ---------------------------------
+
+# The HTML part is the e-mail's own markup, shown in an iframe of the detail page. Its own
+# response, not srcdoc, so it carries its own policy whatever the page's CSP becomes: no
+# scripts, nothing fetched, no forms, and (sandbox) an opaque origin that cannot reach the
+# staff page. Links open in a new tab (the injected <base target="_blank">, allow-popups),
+# unsandboxed (allow-popups-to-escape-sandbox) so a patient page opened from it works.
+HTML_PART_SANDBOX = "allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
+HTML_PART_POLICY = (
+    f"sandbox {HTML_PART_SANDBOX}; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
+)
+NEW_TAB_BASE = '<base target="_blank">'
+_HEAD_TAG = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
+
+
+def _mail_to_files_only(view: Callable) -> Callable:
+    """404 unless mail goes to files: with real SMTP the mailboxes are the record."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not outbox.mail_goes_to_files():
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@_mail_to_files_only
+@never_cache
+@role_required(*MESSAGE_ROLES)
+@require_GET
+def sent_email_list(request: HttpRequest) -> HttpResponse:
+    """Every sent e-mail, last sent first: recipient, subject, kind, when."""
+    page = Paginator(outbox.messages_sent(), 50).get_page(request.GET.get("page"))
+    return render(request, "clinic/sent_emails.html", {"page": page})
+
+
+@_mail_to_files_only
+@never_cache
+@role_required(*MESSAGE_ROLES)
+@require_GET
+def sent_email_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One sent e-mail: its headers, the text part (links clickable) and the HTML part framed."""
+    message = get_object_or_404(OutgoingMessage, pk=pk, status=OutgoingMessage.Status.SENT)
+    audit_record(request=request, action=AuditEvent.Action.VIEW, obj=message, summary=f"sent e-mail {message.kind}")
+    context = {
+        "message": message,
+        "from_email": settings.DEFAULT_FROM_EMAIL,
+        "message_id": outbox.message_id_header(message),
+        "html_part_sandbox": HTML_PART_SANDBOX,
+    }
+    return render(request, "clinic/sent_email.html", context)
+
+
+@_mail_to_files_only
+@never_cache
+@xframe_options_sameorigin
+@role_required(*MESSAGE_ROLES)
+@require_GET
+def sent_email_html(request: HttpRequest, pk: int) -> HttpResponse:
+    """The HTML part alone, for the detail page's sandboxed iframe."""
+    message = get_object_or_404(
+        OutgoingMessage.objects.only("pk", "kind", "body_html"), pk=pk, status=OutgoingMessage.Status.SENT
+    )
+    summary = f"sent e-mail {message.kind} (HTML part)"
+    audit_record(request=request, action=AuditEvent.Action.VIEW, obj=message, summary=summary)
+    response = HttpResponse(with_links_in_new_tab(message.body_html), content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = HTML_PART_POLICY
+    return response
+
+
+def with_links_in_new_tab(html: str) -> str:
+    """The e-mail's HTML with a <base target="_blank"> first in its head (or first at all): a
+    link followed inside the frame would load a page that refuses to be framed."""
+    match = _HEAD_TAG.search(html)
+    if match is None:
+        return NEW_TAB_BASE + html
+    return html[: match.end()] + NEW_TAB_BASE + html[match.end() :]

@@ -395,3 +395,18 @@ def messages_for_staff(
     if until:
         messages = messages.filter(due_at__date__lte=until)
     return messages.order_by("-due_at", "-id")
+
+
+def mail_goes_to_files() -> bool:
+    """No EMAIL_HOST: e-mails are written to VAR_DIR/mail (the embedded default, a demo), where
+    staff read them on the "Sent e-mails" pages instead of in a mailbox."""
+    return not settings.EMAIL_HOST
+
+
+def messages_sent() -> QuerySet[OutgoingMessage]:
+    """Sent rows for the "Sent e-mails" page, last sent first, without the bodies and files."""
+    return (
+        OutgoingMessage.objects.filter(status=Status.SENT)
+        .only("pk", "kind", "to_email", "subject", "sent_at")
+        .order_by("-sent_at", "-id")
+    )

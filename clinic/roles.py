@@ -17,6 +17,9 @@ from django.http import Http404, HttpRequest
 class NavEntry:
     url_name: str
     label: str
+    # Shown only while e-mail is written to files (the embedded default), where the page
+    # that reads them exists; see clinic.outbox.mail_goes_to_files.
+    file_mail_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class RoleSpec:
 
 
 MESSAGES = NavEntry("clinic:messages", "Messages")
+SENT_EMAILS = NavEntry("clinic:sent_emails", "Sent e-mails", file_mail_only=True)
 PATIENT_REQUESTS = NavEntry("scheduling:patient_requests", "Patient requests")
 CALENDAR = NavEntry("scheduling:day", "Calendar")
 
@@ -71,6 +75,7 @@ class Role(enum.Enum):
         nav=(
             NavEntry("referrals:triage", "Triage"),
             MESSAGES,
+            SENT_EMAILS,
         ),
     )
     SCHEDULER = RoleSpec(
@@ -83,6 +88,7 @@ class Role(enum.Enum):
             NavEntry("scheduling:no_response", "No response"),
             NavEntry("scheduling:repeat_due", "Repeat due"),
             MESSAGES,
+            SENT_EMAILS,
         ),
     )
     PROVIDER = RoleSpec(
@@ -98,6 +104,7 @@ class Role(enum.Enum):
             CALENDAR,
             PATIENT_REQUESTS,
             MESSAGES,
+            SENT_EMAILS,
         ),
         model_permissions=tuple(
             f"{model.split('.')[0]}.{action}_{model.split('.')[1]}"
@@ -125,12 +132,14 @@ def roles_of(user) -> list[Role]:
     return [role for role in Role if user.has_perm(role.spec.permission)]
 
 
-def nav_entries_of(user) -> list[NavEntry]:
+def nav_entries_of(user, *, file_mail: bool) -> list[NavEntry]:
     """The navigation of a user: each role's entries in the order of :class:`Role`, a page
-    two roles share (Messages) once."""
+    two roles share (Messages) once; ``file_mail`` says whether the file-mail pages exist."""
     entries: list[NavEntry] = []
     for role in roles_of(user):
-        entries.extend(entry for entry in role.spec.nav if entry not in entries)
+        entries.extend(
+            entry for entry in role.spec.nav if entry not in entries and (file_mail or not entry.file_mail_only)
+        )
     return entries
 
 

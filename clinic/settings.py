@@ -8,7 +8,10 @@ Two shapes share this one file:
   with ``DJANGO_DEBUG`` off and ``SECRET_KEY`` required.
 
 Every variable is read through :func:`env`, which records its name in ``ENV_VARS`` so
-tests can check that README and docker-compose.yml speak of the same variables.
+tests can check that README and docker-compose.yml speak of the same variables. In
+development a variable may also come from the ``.env`` file that ``make run`` writes
+(``clinic.local_env``); the real environment wins, and with DJANGO_DEBUG off the file is
+ignored.
 """
 
 from __future__ import annotations
@@ -20,25 +23,36 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic import local_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 ENV_VARS: dict[str, str] = {}
+# The development .env's values (empty until read below, and in production).
+_LOCAL_ENV: dict[str, str] = {}
 
 
 def env(name: str, default: str = "", *, doc: str) -> str:
-    """Read one environment variable and remember it (with its meaning) in ENV_VARS."""
+    """Read one variable (the real environment, else the development .env) and remember it
+    (with its meaning) in ENV_VARS."""
     ENV_VARS[name] = doc
-    return os.environ.get(name, default)
+    return os.environ.get(name, _LOCAL_ENV.get(name, default))
 
 
 def env_bool(name: str, default: bool, *, doc: str) -> bool:
-    raw = env(name, "1" if default else "0", doc=doc).strip().lower()
-    return raw in {"1", "true", "yes", "on"}
+    return local_env.is_on(env(name, "1" if default else "0", doc=doc))
 
 
 def env_list(name: str, default: str = "", *, doc: str) -> list[str]:
     return [item.strip() for item in env(name, default, doc=doc).split(",") if item.strip()]
 
+
+ENV_FILE = env(
+    "ENV_FILE",
+    str(local_env.DEFAULT_PATH),
+    doc="The .env that `make run` writes and local commands read (empty: none); ignored with DJANGO_DEBUG off.",
+)
+_LOCAL_ENV = local_env.development_values(Path(ENV_FILE), environ=os.environ) if ENV_FILE else {}
 
 DEBUG = env_bool("DJANGO_DEBUG", False, doc="1 for local development; never in production.")
 

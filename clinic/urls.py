@@ -11,6 +11,9 @@ clinic_patterns = (
         path("audit/", views.audit_log, name="audit_log"),
         path("messages/", message_views.message_list, name="messages"),
         path("messages/<int:pk>/resend/", message_views.message_resend, name="message_resend"),
+        path("sent-emails/", message_views.sent_email_list, name="sent_emails"),
+        path("sent-emails/<int:pk>/", message_views.sent_email_detail, name="sent_email"),
+        path("sent-emails/<int:pk>/html/", message_views.sent_email_html, name="sent_email_html"),
     ],
     "clinic",
 )
