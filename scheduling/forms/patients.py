@@ -31,7 +31,11 @@ class PatientDemographicsForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), validators=[validate_birth_date]
     )
     sex = forms.ChoiceField(choices=Patient.Sex.choices)
-    phone = PhoneNumberField(region="US", required=False, help_text="e.g. 479-967-7770")
+    # A plain text input: the library's widget shows a refused number with its punctuation
+    # stripped ("479-555" comes back as "479555"), and the form must keep what was typed.
+    phone = PhoneNumberField(
+        region="US", required=False, help_text="e.g. 479-967-7770", widget=forms.TextInput(attrs={"type": "tel"})
+    )
     email = forms.EmailField(required=False, max_length=254)
     preferred_contact = forms.ChoiceField(choices=Patient.Contact.choices)
     email_consent = forms.BooleanField(required=False, label="The patient agrees to appointment e-mails")
