@@ -291,7 +291,7 @@ def test_edit_form_opens_with_the_current_details_and_is_audited(client, intake,
         ("date_of_birth", "0001-01-01", "more than 120 years ago"),
         ("date_of_birth", "9999-12-31", "The date of birth cannot be in the future."),
         ("date_of_birth", "10000-01-01", "Enter a valid date."),
-        ("phone", "12", "Enter a valid phone number"),
+        ("phone", "479-555", "Enter a valid phone number"),
         ("phone", "x" * 10_000, "Enter a valid phone number"),
         ("email", "x" * 10_000, "Enter a valid email address."),
         ("sex", "robot", "Select a valid choice."),
@@ -315,8 +315,8 @@ def test_bad_input_gets_a_message_by_the_field_keeps_the_text_and_saves_nothing(
     assert "Nothing was saved" in content
     if field != "city":
         assert 'value="Typed City"' in content
-    if field in ("insurance_payer", "city"):
-        assert "x" * 10_000 in content
+    if field in ("insurance_payer", "city", "phone"):
+        assert f'value="{value}"' in content  # as typed, not reformatted
     patient = Patient.objects.get(pk=world.patient.pk)
     assert (patient.version, patient.city, str(patient.phone.as_e164)) == (1, "", "+14795550100")
     assert not PatientChange.objects.exists()
