@@ -386,3 +386,11 @@ def test_a_superscript_appointment_id_is_no_500(client, scheduler, world):
     client.force_login(scheduler)
     response = client.get(reverse("scheduling:find"), {"procedure_type": world.consult.pk, "appointment": "²"})
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize("name", ["scheduling:patient", "scheduling:patient_edit"])
+@pytest.mark.parametrize("pk", [0, 999_999, 99_999_999_999_999_999_999])
+def test_a_missing_or_huge_patient_number_is_404(client, scheduler, name, pk):
+    client.force_login(scheduler)
+    assert client.get(reverse(name, args=[pk])).status_code == HIDDEN
+    assert client.post(reverse(name, args=[pk]), {}).status_code in (HIDDEN, 405)
