@@ -41,6 +41,7 @@ MESSAGES = NavEntry("clinic:messages", "Messages")
 SENT_EMAILS = NavEntry("clinic:sent_emails", "Sent e-mails", file_mail_only=True)
 PATIENT_REQUESTS = NavEntry("scheduling:patient_requests", "Patient requests")
 CALENDAR = NavEntry("scheduling:day", "Calendar")
+PATIENTS = NavEntry("scheduling:patients", "Patients")
 
 
 _ADMIN_MODELS = (
@@ -74,6 +75,7 @@ class Role(enum.Enum):
         permission="clinic.triage_referrals",
         nav=(
             NavEntry("referrals:triage", "Triage"),
+            PATIENTS,
             MESSAGES,
             SENT_EMAILS,
         ),
@@ -84,6 +86,7 @@ class Role(enum.Enum):
         nav=(
             NavEntry("scheduling:queue", "Scheduling"),
             CALENDAR,
+            PATIENTS,
             PATIENT_REQUESTS,
             NavEntry("scheduling:no_response", "No response"),
             NavEntry("scheduling:repeat_due", "Repeat due"),
@@ -94,7 +97,7 @@ class Role(enum.Enum):
     PROVIDER = RoleSpec(
         group="Provider",
         permission="clinic.see_provider_day",
-        nav=(NavEntry("scheduling:my_day", "My day"), CALENDAR),
+        nav=(NavEntry("scheduling:my_day", "My day"), CALENDAR, PATIENTS),
     )
     CLINIC_ADMIN = RoleSpec(
         group="Clinic admin",
@@ -102,6 +105,7 @@ class Role(enum.Enum):
         nav=(
             NavEntry("clinic:setup", "Clinic setup"),
             CALENDAR,
+            PATIENTS,
             PATIENT_REQUESTS,
             MESSAGES,
             SENT_EMAILS,

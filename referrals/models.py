@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -86,11 +86,17 @@ class Patient(models.Model):
     insurance_payer = models.CharField(max_length=120, blank=True)
     insurance_member_id = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Raised by every demographics edit (referrals.services.patient_update): an edit form
+    # carries the version it was opened at, so a second editor cannot silently overwrite.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["last_name", "first_name", "date_of_birth"]
         indexes = [
             models.Index(fields=["last_name", "first_name", "date_of_birth"], name="patient_identity_idx"),
+            # Patient search looks people up by birth date and by phone (exact matches).
+            models.Index(fields=["date_of_birth"], name="patient_birth_date_idx"),
+            models.Index(fields=["phone"], name="patient_phone_idx"),
         ]
 
     def __str__(self) -> str:
@@ -374,3 +380,37 @@ class StagedUpload(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class PatientChange(models.Model):
+    """One demographics edit: which fields changed, from what to what, by whom (the chart's
+    "Changes"). The audit log says that someone changed the record; this keeps the values."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=254, help_text="Who, kept even if the user is deleted.")
+    at = models.DateTimeField()
+    # {"phone": {"before": "+14795550100", "after": "+14795550199"}, ...}
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label}: {', '.join(self.changes)}"
+
+    @property
+    def field_labels(self) -> list[str]:
+        return [_field_label(name) for name in self.changes]
+
+    @property
+    def rows(self) -> list[tuple[str, object, object]]:
+        """(field label, before, after) for each changed field, as the chart lists them."""
+        return [(_field_label(name), value["before"], value["after"]) for name, value in self.changes.items()]
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Patient._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a field removed since the change was recorded
+        return name

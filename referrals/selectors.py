@@ -85,6 +85,75 @@ def get_patient_for_user(user, pk: int) -> Patient:
     return patient
 
 
+# --- Patient search ----------------------------------------------------------------------
+
+# Longer text is no name, date, record number or phone: it is cut rather than searched.
+PATIENT_SEARCH_MAX_LENGTH = 100
+# Only ASCII digits: str.isdigit() also accepts "²", which int() and the database do not.
+_DIGITS = re.compile(r"[0-9]")
+_PHONE_TEXT = re.compile(r"\+?[0-9().\-\s]+")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
+
+
+def patients_search(query: str) -> QuerySet[Patient]:
+    """Patients matching what staff typed: a name ("Reyes", "Jordan Reyes", "Reyes, Jordan"),
+    a date of birth (YYYY-MM-DD or MM/DD/YYYY), a record number or a phone number in any
+    formatting. Empty, NUL-bearing or unreadable text matches nobody; never raises."""
+    text = " ".join(query.replace("\x00", "").split())[:PATIENT_SEARCH_MAX_LENGTH]
+    if not text or "\x00" in query:
+        return Patient.objects.none()
+    condition = Q(record_number__iexact=text) | _name_condition(text)
+    birth_date = _birth_date(text)
+    if birth_date is not None:
+        condition = Q(date_of_birth=birth_date)
+    phone = _phone_e164(text)
+    if phone is not None:
+        condition |= Q(phone=phone)
+    return Patient.objects.filter(condition).order_by("last_name", "first_name", "date_of_birth", "pk")
+
+
+def _name_condition(text: str) -> Q:
+    """Name prefixes: "last, first", "first last" (or "last first"), or one word in either."""
+    if "," in text:
+        last, _, first = (part.strip() for part in text.partition(","))
+        return Q(last_name__istartswith=last, first_name__istartswith=first)
+    words = text.split(" ")
+    if len(words) == 1:
+        return Q(last_name__istartswith=text) | Q(first_name__istartswith=text)
+    head, rest = words[0], " ".join(words[1:])
+    first_last = Q(first_name__istartswith=head, last_name__istartswith=rest)
+    last_first = Q(last_name__istartswith=head, first_name__istartswith=rest)
+    # A double surname ("Garcia Lopez") is a last name with spaces in it.
+    return first_last | last_first | Q(last_name__istartswith=text)
+
+
+def _birth_date(text: str) -> dt.date | None:
+    iso, us = _ISO_DATE.fullmatch(text), _US_DATE.fullmatch(text)
+    try:
+        if iso:
+            return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if us:
+            return dt.date(int(us[3]), int(us[1]), int(us[2]))
+    except ValueError:  # 2026-02-30, month 13, year 0
+        return None
+    return None
+
+
+def _phone_e164(text: str) -> str | None:
+    """The stored form (E.164, US numbers) of a typed phone number, or None if it is not one."""
+    if not _PHONE_TEXT.fullmatch(text):
+        return None
+    digits = "".join(_DIGITS.findall(text))
+    if len(digits) == 10:
+        return f"+1{digits}"
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"+{digits}"
+    if text.startswith("+") and 8 <= len(digits) <= 15:
+        return f"+{digits}"
+    return None
+
+
 def referral_timeline(referral: Referral, *, for_referrer: bool) -> QuerySet[ReferralEvent]:
     events = referral.events.select_related("actor")
     return events.filter(visible_to_referrer=True) if for_referrer else events

@@ -14,8 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
 
-from clinic.models import ProcedureType, Provider, User
+from clinic.models import AuditEvent, ProcedureType, Provider, User
 from clinic.outbox import message_queue
 from clinic.selectors import nth_open_day_after
 from referrals import lifecycle
@@ -23,6 +24,7 @@ from referrals.codes import describe_icd10
 from referrals.models import (
     Attachment,
     Patient,
+    PatientChange,
     Referral,
     ReferralDiagnosis,
     ReferralEvent,
@@ -39,6 +41,17 @@ DECLINE_OTHER_NEEDS_DETAIL = "Say why the referral is declined."
 REQUEST_NEEDS_TEXT = "Say what information is needed."
 ANSWER_NEEDS_CONTENT = "Write an answer or attach a file."
 FIRST_VISIT_REQUIRED = "Choose what to book first."
+CHANGED_MEANWHILE = (
+    "%(who)s changed this patient's details while you were editing (at %(when)s). "
+    "Their version is shown below: check it and make your change again."
+)
+PATIENT_CHANGES_SUMMARY = "Changed: %(fields)s"
+
+# What staff may change on a patient's record (patient_update refuses anything else).
+PATIENT_EDITABLE_FIELDS = (
+    "first_name", "last_name", "date_of_birth", "sex", "phone", "email", "preferred_contact", "email_consent",
+    "street", "city", "state", "postal_code", "insurance_payer", "insurance_member_id",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,71 @@ def patient_create(**fields) -> Patient:
     patient.record_number = f"P{patient.pk:07d}"
     patient.save(update_fields=["record_number"])
     return patient
+
+
+class PatientChangedMeanwhile(Exception):
+    """Someone saved the patient after the editor opened the form; nothing was written."""
+
+    def __init__(self, *, latest: PatientChange | None):
+        self.latest = latest
+        who = latest.actor_label if latest else "Someone"
+        when = timezone.localtime(latest.at).strftime("%-I:%M %p") if latest else "an unknown time"
+        super().__init__(CHANGED_MEANWHILE % {"who": who, "when": when})
+
+
+def _stored(value) -> object:
+    """A field value as JSON keeps it: dates as ISO text, phone numbers in E.164."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, PhoneNumber):
+        return value.as_e164
+    return str(value)
+
+
+@transaction.atomic
+def patient_update(
+    *,
+    patient: Patient,
+    actor: User,
+    changes: Mapping[str, object],
+    expected_version: int | None = None,
+    ip_address: str | None = None,
+    now: dt.datetime | None = None,
+) -> PatientChange | None:
+    """Change a patient's demographics and record each change with its before and after,
+    who made it (a ``PatientChange`` and an audit row). ``expected_version`` is the version
+    the editor's form was opened at: if someone saved since, raise PatientChangedMeanwhile
+    and write nothing. Returns None when nothing actually changed."""
+    unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    # The row lock orders two saves of the same patient: the second sees the first's version.
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise PatientChangedMeanwhile(latest=locked.changes.order_by("-at", "-id").first())
+    diff = {
+        name: {"before": _stored(getattr(locked, name)), "after": _stored(value)}
+        for name, value in changes.items()
+        if _stored(getattr(locked, name)) != _stored(value)
+    }
+    if not diff:
+        return None
+    for name in diff:
+        setattr(locked, name, changes[name])
+    locked.version += 1
+    locked.save(update_fields=[*diff, "version"])
+    now = now or timezone.now()
+    change = PatientChange.objects.create(patient=locked, actor=actor, actor_label=actor.email, at=now, changes=diff)
+    AuditEvent.objects.create(
+        actor=actor, actor_label=actor.email, action=AuditEvent.Action.UPDATE, object_type=Patient._meta.label,
+        object_id=str(locked.pk), summary=PATIENT_CHANGES_SUMMARY % {"fields": ", ".join(diff)}, ip_address=ip_address,
+    )  # fmt: skip
+    # The caller's object shows what was saved.
+    for name in [*diff, "version"]:
+        setattr(patient, name, getattr(locked, name))
+    return change
 
 
 # --- Creating a referral -----------------------------------------------------------------

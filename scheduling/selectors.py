@@ -11,8 +11,8 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from clinic.models import Closure, Location, ProcedureType, Provider, Room, WeekdayHours
-from referrals.models import Patient, Referral
+from clinic.models import Closure, Location, OutgoingMessage, ProcedureType, Provider, Room, WeekdayHours
+from referrals.models import Patient, PatientChange, Referral
 from scheduling import lifecycle, links
 from scheduling.availability import Candidate, RepeatLimit, SlotRules, local_grid
 from scheduling.models import Appointment, ExtraAvailability, FollowUp, PatientRequest, RepeatDue
@@ -429,3 +429,55 @@ def repeats_due_open() -> QuerySet[RepeatDue]:
 def get_repeat_due(pk: int) -> RepeatDue:
     """The dismiss action's access helper: staff only reach it (role_required), 404 if missing."""
     return get_object_or_404(RepeatDue.objects.select_related("patient"), pk=pk)
+
+
+# --- The patient chart -------------------------------------------------------------------
+
+# The chart shows the latest messages and changes; older ones stay in the audit log and ledger.
+CHART_MESSAGES_SHOWN = 50
+CHART_CHANGES_SHOWN = 50
+
+
+@dataclass
+class PatientChart:
+    """Everything the staff chart shows for one patient, each list loaded in one query."""
+
+    referrals: list[Referral]
+    upcoming: list[Appointment]
+    past: list[Appointment]
+    follow_ups: list[FollowUp]
+    requests: list[PatientRequest]
+    messages: list[OutgoingMessage]
+    changes: list[PatientChange]
+
+
+def patient_chart(patient: Patient, *, now: dt.datetime | None = None) -> PatientChart:
+    """The chart's lists: a fixed number of queries however many appointments there are."""
+    now = now or timezone.now()
+    appointments = list(
+        patient.appointments.select_related("procedure_type", "provider", "room", "location").order_by("starts_at")
+    )
+    follow_ups = list(
+        FollowUp.objects.filter(appointment__patient=patient)
+        .select_related("appointment__procedure_type", "appointment__location")
+        .order_by("-due_at", "-pk")
+    )
+    # Appointment and follow-up e-mails carry their topic (scheduling.services.patient_mail,
+    # follow_ups); a patient's messages are those of their appointments and follow-ups.
+    topics = [f"appointment:{a.pk}" for a in appointments] + [f"follow-up:{f.pk}" for f in follow_ups]
+    messages = OutgoingMessage.objects.filter(topic__in=topics).only(
+        "subject", "status", "due_at", "sent_at", "topic", "kind"
+    )
+    return PatientChart(
+        referrals=list(patient.referrals.select_related("requested_procedure").order_by("-received_at")),
+        upcoming=[a for a in appointments if a.starts_at >= now],
+        past=[a for a in reversed(appointments) if a.starts_at < now],
+        follow_ups=follow_ups,
+        requests=list(
+            PatientRequest.objects.filter(appointment__patient=patient)
+            .select_related("appointment__procedure_type", "appointment__location", "handled_by")
+            .order_by("-created_at", "-pk")
+        ),
+        messages=list(messages.order_by("-due_at", "-pk")[:CHART_MESSAGES_SHOWN]) if topics else [],
+        changes=list(patient.changes.order_by("-at", "-pk")[:CHART_CHANGES_SHOWN]),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import admin, booking, calendars, queues
+from scheduling.views import admin, booking, calendars, patients, queues
 
 app_name = "scheduling"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("appointments/<int:pk>/", booking.appointment_detail, name="appointment"),
     path("appointments/<int:pk>/cancel/", booking.appointment_cancel, name="cancel"),
     path("appointments/<int:pk>/status/", booking.appointment_status, name="status"),
+    path("patients/", patients.patients, name="patients"),
+    path("patients/<int:pk>/", patients.patient_chart, name="patient"),
+    path("patients/<int:pk>/edit/", patients.patient_edit, name="patient_edit"),
     path("day/", calendars.day, name="day"),
     path("week/", calendars.week, name="week"),
     path("my-day/", calendars.my_day, name="my_day"),

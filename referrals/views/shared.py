@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from clinic.audit import audit_record
@@ -66,6 +66,10 @@ def attachment(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
 @never_cache
 @login_required
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if selectors.is_clinic_staff(request.user):
+        # Staff have the whole chart (scheduling's page, reached by URL name: referrals
+        # does not import scheduling); it checks access and writes the audit row.
+        return redirect("scheduling:patient", pk=pk)
     patient = selectors.get_patient_for_user(request.user, pk)
     audit_record(request=request, action=AuditEvent.Action.VIEW, obj=patient)
     referrals = (

@@ -69,6 +69,10 @@ def _finder_initial(request: HttpRequest) -> dict:
         if referral:
             return {"procedure_type": referral.first_visit_id, "provider": referral.preferred_provider_id,
                     "referral": referral.pk}  # fmt: skip
+    # Rescheduling keeps the same provider unless the scheduler picks another (or "any").
+    appointment_id = request.GET.get("appointment", "")
+    if appointment_id.isascii() and appointment_id.isdigit():
+        return {"provider": Appointment.objects.filter(pk=appointment_id).values_list("provider", flat=True).first()}
     return {}
 
 

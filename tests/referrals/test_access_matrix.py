@@ -13,14 +13,15 @@ from tests.referrals.conftest import PDF_BYTES
 pytestmark = pytest.mark.django_db
 
 OK, LOGIN, HIDDEN = 200, 302, 404
+CHART = "chart"  # staff are sent on to the full patient chart (scheduling:patient)
 # (who) -> expected for: detail, attachment, patient, respond
 MATRIX = {
     "same_practice": {"detail": OK, "attachment": OK, "patient": OK, "respond": OK},
     "other_practice": {"detail": HIDDEN, "attachment": HIDDEN, "patient": HIDDEN, "respond": HIDDEN},
-    "intake": {"detail": OK, "attachment": OK, "patient": OK, "respond": HIDDEN},
-    "scheduler": {"detail": OK, "attachment": OK, "patient": OK, "respond": HIDDEN},
-    "provider_user": {"detail": OK, "attachment": OK, "patient": OK, "respond": HIDDEN},
-    "clinic_admin": {"detail": OK, "attachment": OK, "patient": OK, "respond": HIDDEN},
+    "intake": {"detail": OK, "attachment": OK, "patient": CHART, "respond": HIDDEN},
+    "scheduler": {"detail": OK, "attachment": OK, "patient": CHART, "respond": HIDDEN},
+    "provider_user": {"detail": OK, "attachment": OK, "patient": CHART, "respond": HIDDEN},
+    "clinic_admin": {"detail": OK, "attachment": OK, "patient": CHART, "respond": HIDDEN},
     "anonymous": {"detail": LOGIN, "attachment": LOGIN, "patient": LOGIN, "respond": LOGIN},
 }
 
@@ -52,6 +53,12 @@ def test_access_matrix(client, request, record, other_physician, who):
         client.force_login(user)
     for page, url in urls(referral, attachment).items():
         response = client.get(url)
+        if MATRIX[who][page] == CHART:
+            assert (response.status_code, response.url) == (
+                302,
+                reverse("scheduling:patient", args=[referral.patient_id]),
+            )
+            continue
         assert response.status_code == MATRIX[who][page], f"{who} {page}"
         if response.status_code == LOGIN:
             assert response.url.startswith(reverse("login"))
@@ -83,7 +90,7 @@ def test_every_view_of_a_referral_or_patient_is_audited(client, record, schedule
     referral, attachment = record
     client.force_login(scheduler)
     client.get(urls(referral, attachment)["detail"])
-    client.get(urls(referral, attachment)["patient"])
+    client.get(urls(referral, attachment)["patient"], follow=True)  # staff: on to the chart, which audits
     seen = set(AuditEvent.objects.filter(actor=scheduler, action="view").values_list("object_type", "object_id"))
     assert seen == {("referrals.Referral", str(referral.pk)), ("referrals.Patient", str(referral.patient_id))}
 
