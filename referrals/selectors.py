@@ -170,3 +170,22 @@ def referral_recent_same_procedure(
     if exclude_pk:
         referrals = referrals.exclude(pk=exclude_pk)
     return referrals
+
+
+PATIENT_SEARCH_LIMIT = 20
+
+
+def patients_search(query: str) -> QuerySet[Patient]:
+    """Patients whose name contains the text, or whose record number is it; at most 20.
+
+    A minimal version for the slot finder's patient picker (the patient search of issue 9
+    replaces it with date of birth and phone)."""
+    text = query.strip()
+    if not text:
+        return Patient.objects.none()
+    # Every word typed must be in the first or the last name: "jordan reyes" finds one person.
+    name = Q()
+    for word in text.split():
+        name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+    patients = Patient.objects.filter(name | Q(record_number__iexact=text))
+    return patients.order_by("last_name", "first_name", "pk")[:PATIENT_SEARCH_LIMIT]

@@ -43,6 +43,32 @@ class SlotSearch:
             days.setdefault(slot.local.date(), []).append(slot)
         return list(days.items())
 
+    def grid(self) -> list[tuple[dt.date, list[SlotRow]]]:
+        """The finder's grid: per local day, one row per location and provider, soonest first."""
+        rows: dict[tuple, SlotRow] = {}
+        for slot in self.slots:
+            location, provider = slot.location, slot.provider
+            key = (slot.local.date(), location.name, location.pk, provider.display_name, provider.pk)
+            rows.setdefault(key, SlotRow(day=key[0], location=location, provider=provider)).slots.append(slot)
+        days: dict[dt.date, list[SlotRow]] = {}
+        for key in sorted(rows):
+            days.setdefault(key[0], []).append(rows[key])
+        return list(days.items())
+
+
+@dataclass
+class SlotRow:
+    """One provider's free times at one location on one day."""
+
+    day: dt.date
+    location: Location
+    provider: Provider
+    slots: list[Slot] = field(default_factory=list)
+
+    @property
+    def rooms(self) -> list[str]:
+        return sorted({slot.room.name for slot in self.slots})
+
 
 def search_window(*, locations: list[Location], now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """From the soonest minimum notice to the furthest booking horizon of these locations."""
