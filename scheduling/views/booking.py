@@ -19,7 +19,7 @@ from clinic.roles import Role, role_required
 from referrals.models import Patient, Referral
 from referrals.selectors import patients_search
 from scheduling import selectors
-from scheduling.forms.booking import BookForm, CancelForm, PatientPickForm, SlotSearchForm, StatusForm
+from scheduling.forms.booking import MAX_PK, BookForm, CancelForm, PatientPickForm, SlotSearchForm, StatusForm
 from scheduling.models import Appointment
 from scheduling.services import booking as services
 from scheduling.services.status import appointment_set_status
@@ -160,7 +160,7 @@ def _finder_initial(request: HttpRequest) -> dict:
 def _pk(value: str | None) -> int:
     """A primary key from a query parameter; 0 (matches nothing) when it is not one."""
     try:
-        return forms.IntegerField(min_value=1).clean(value)
+        return forms.IntegerField(min_value=1, max_value=MAX_PK).clean(value)
     except ValidationError:
         return 0
 

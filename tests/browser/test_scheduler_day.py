@@ -15,12 +15,27 @@ from tests.factories import ProcedureTypeFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+# The favicon is another part of issue 9 (item 14); until it lands, its 404 is the one
+# expected failure. Drop this once /favicon.ico is served.
+EXPECTED_MISSING = ("/favicon.ico",)
+
+
 def record_problems(page: Page) -> list[str]:
     """Every response of 400 or more and every console error, as they happen."""
     problems: list[str] = []
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+
+    def on_response(response) -> None:
+        if response.status >= 400 and not response.url.endswith(EXPECTED_MISSING):
+            problems.append(f"{response.status} {response.url}")
+
+    def on_console(message) -> None:
+        url = message.location.get("url", "")
+        if message.type == "error" and not url.endswith(EXPECTED_MISSING):
+            problems.append(f"console error: {message.text} ({url})")
+
+    page.on("response", on_response)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     return problems
 
 
@@ -64,7 +79,7 @@ def test_the_schedulers_day(page, live_server, login, scheduler, world, settings
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the booking")
     page.get_by_role("button", name="Book appointment").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        f"Booked: New-patient consultation with Dr. Priya Patel on {when_of(consult_at)}"
+        f"Booked: New-patient consultation with {world.provider} on {when_of(consult_at)}"
     )
 
     # 2. The epidural the consultation decided on: the finder opened for the patient.
@@ -78,13 +93,13 @@ def test_the_schedulers_day(page, live_server, login, scheduler, world, settings
     expect(page.get_by_role("main")).to_contain_text("Jordan Reyes")
     page.get_by_role("button", name="Book appointment").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        f"Booked: Epidural steroid injection with Dr. Priya Patel on {when_of(epidural_at)}"
+        f"Booked: Epidural steroid injection with {world.provider} on {when_of(epidural_at)}"
     )
 
     # 3. The medial branch block: the patient found with the picker, a week of one provider.
     page.goto(f"{live_server.url}/scheduling/find/")
     expect(page.get_by_role("alert")).to_contain_text("Pick the patient first")
-    page.get_by_label("Patient").fill("reyes")
+    page.get_by_role("textbox", name=re.compile("Patient's name or record number")).fill("reyes")
     page.get_by_role("button", name="Find patient").click()
     page.get_by_role("link", name="Jordan Reyes").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Find a slot for Jordan Reyes")
@@ -95,7 +110,7 @@ def test_the_schedulers_day(page, live_server, login, scheduler, world, settings
     mbb_at = pick_first_time_on_day(page, 2)
     page.get_by_role("button", name="Book appointment").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        f"Booked: Medial branch block with Dr. Priya Patel on {when_of(mbb_at)}"
+        f"Booked: Medial branch block with {world.provider} on {when_of(mbb_at)}"
     )
     expect(page.get_by_role("heading", level=1)).to_have_text("Medial branch block")
 
@@ -103,11 +118,13 @@ def test_the_schedulers_day(page, live_server, login, scheduler, world, settings
     page.get_by_role("link", name="Reschedule").click()
     expect(page.get_by_text(re.compile(r"^Moving Medial branch block from"))).to_be_visible()
     expect(page.get_by_label("Provider")).to_have_value(str(world.provider.pk))
-    moved_at = pick_first_time_on_day(page, 3)
+    page.get_by_role("link", name="Next 7 days").click()
+    expect(page.get_by_label("Provider")).to_have_value(str(world.provider.pk))
+    moved_at = pick_first_time_on_day(page, 0)
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the move")
     page.get_by_role("button", name="Move appointment").click()
     expect(page.get_by_role("alert")).to_contain_text(
-        f"Moved: Medial branch block with Dr. Priya Patel on {when_of(moved_at)}"
+        f"Moved: Medial branch block with {world.provider} on {when_of(moved_at)}"
     )
 
     # 5. Cancel the epidural with a reason.
