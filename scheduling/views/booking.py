@@ -59,8 +59,7 @@ def find(request: HttpRequest) -> HttpResponse:
     form = SlotSearchForm(data) if data.get("procedure_type") else SlotSearchForm(initial=data.dict())
     picker = PatientPickForm(request.GET if "q" in request.GET else None)
     context = {"form": form, "picker": picker, "offered_at": timezone.now()}
-    subject = _subject(form.cleaned_data if form.is_valid() else _ids(form))
-    patient, referral, appointment = subject
+    patient, referral, appointment = _subject(form.cleaned_data if form.is_valid() else _ids(form))
     context.update(patient=patient, referral=referral, appointment=appointment, context_referral=referral)
     if patient is None and picker.is_valid():
         context["matches"] = patients_search(picker.cleaned_data["q"])
@@ -111,14 +110,7 @@ def _search(data: dict, patient, appointment) -> dict:
 
 def _ids(form: SlotSearchForm) -> dict:
     """The subject's ids from a search that cannot run yet (no procedure chosen)."""
-    ids = {}
-    for name in ("patient", "referral", "appointment"):
-        field = form.fields[name]
-        try:
-            ids[name] = field.clean(form[name].value())
-        except ValidationError:
-            ids[name] = None
-    return ids
+    return {name: _pk(form[name].value()) for name in ("patient", "referral", "appointment")}
 
 
 def _up_front_problem(patient, referral, appointment) -> str:
@@ -157,7 +149,7 @@ def _finder_initial(request: HttpRequest) -> dict:
     return initial
 
 
-def _pk(value: str | None) -> int:
+def _pk(value) -> int:
     """A primary key from a query parameter; 0 (matches nothing) when it is not one."""
     try:
         return forms.IntegerField(min_value=1, max_value=MAX_PK).clean(value)

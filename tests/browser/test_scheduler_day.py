@@ -107,6 +107,9 @@ def test_the_schedulers_day(page, live_server, login, scheduler, world, settings
     page.get_by_label("Provider").select_option(label=str(world.provider))
     page.get_by_role("button", name="Search").click()
     expect(page.locator("table.slot-grid caption")).to_contain_text("Dr. Priya Patel: 7 days from")
+    # A week of one provider fits a 1024x768 tablet without sideways scrolling.
+    page.set_viewport_size({"width": 1024, "height": 768})
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     mbb_at = pick_first_time_on_day(page, 2)
     page.get_by_role("button", name="Book appointment").click()
     expect(page.get_by_role("alert")).to_contain_text(
