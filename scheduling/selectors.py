@@ -37,12 +37,6 @@ class SlotSearch:
     # When the repeat policy pushes the earliest date out: why and from when.
     repeat_limit: RepeatLimit | None = None
 
-    def by_day(self) -> list[tuple[dt.date, list[Slot]]]:
-        days: dict[dt.date, list[Slot]] = {}
-        for slot in self.slots:
-            days.setdefault(slot.local.date(), []).append(slot)
-        return list(days.items())
-
     def grid(self) -> list[tuple[dt.date, list[SlotRow]]]:
         """The finder's grid: per local day, one row per location and provider, soonest first."""
         rows: dict[tuple, SlotRow] = {}

@@ -74,6 +74,19 @@ def test_a_returning_patient_books_the_next_appointment_through_finder_and_book_
     assert second.referral is None
 
 
+def test_a_returning_patients_scheduled_referral_is_context_not_a_refusal(scheduler, world):
+    """The repeat-due page opens the finder with the patient's (now scheduled) referral: the
+    booking goes through without linking it, as the finder promised."""
+    first_visit(world, scheduler)
+    world.referral.refresh_from_db()
+    assert world.referral.status == "scheduled"
+    second = booking.appointment_book(
+        actor=scheduler, patient=world.patient, procedure_type=world.epidural, location=world.location,
+        provider=world.provider, starts_at=local(world.location, 2026, 12, 2, 9), referral=world.referral, now=NOW,
+    )  # fmt: skip
+    assert second.referral is None
+
+
 def test_a_new_patient_without_an_accepted_referral_is_told_up_front_and_offered_nothing(client, scheduler, world):
     stranger = PatientFactory(first_name="Sam", last_name="Okafor")
     client.force_login(scheduler)
