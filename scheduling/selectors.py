@@ -37,11 +37,31 @@ class SlotSearch:
     # When the repeat policy pushes the earliest date out: why and from when.
     repeat_limit: RepeatLimit | None = None
 
-    def by_day(self) -> list[tuple[dt.date, list[Slot]]]:
-        days: dict[dt.date, list[Slot]] = {}
+    def grid(self) -> list[tuple[dt.date, list[SlotRow]]]:
+        """The finder's grid: per local day, one row per location and provider, soonest first."""
+        rows: dict[tuple, SlotRow] = {}
         for slot in self.slots:
-            days.setdefault(slot.local.date(), []).append(slot)
+            location, provider = slot.location, slot.provider
+            key = (slot.local.date(), location.name, location.pk, provider.display_name, provider.pk)
+            rows.setdefault(key, SlotRow(day=key[0], location=location, provider=provider)).slots.append(slot)
+        days: dict[dt.date, list[SlotRow]] = {}
+        for key in sorted(rows):
+            days.setdefault(key[0], []).append(rows[key])
         return list(days.items())
+
+
+@dataclass
+class SlotRow:
+    """One provider's free times at one location on one day."""
+
+    day: dt.date
+    location: Location
+    provider: Provider
+    slots: list[Slot] = field(default_factory=list)
+
+    @property
+    def rooms(self) -> list[str]:
+        return sorted({slot.room.name for slot in self.slots})
 
 
 def search_window(*, locations: list[Location], now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

@@ -12,6 +12,8 @@ from scheduling.lifecycle import TRANSITIONS
 from scheduling.models import Appointment
 
 FROM_DATE_IN_PAST = "Search from today or later."
+# The largest primary key the databases store: a bigger number in ?patient= is no patient.
+MAX_PK = 2**63 - 1
 
 
 class SlotSearchForm(forms.Form):
@@ -21,14 +23,22 @@ class SlotSearchForm(forms.Form):
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True), required=False,
                                       empty_label="Any provider")  # fmt: skip
     from_date = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    referral = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    appointment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    referral = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
+    appointment = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
+    patient = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
 
     def clean_from_date(self) -> dt.date | None:
         value = self.cleaned_data.get("from_date")
         if value and value < timezone.localdate():
             raise forms.ValidationError(FROM_DATE_IN_PAST)
         return value
+
+
+class PatientPickForm(forms.Form):
+    """The finder's patient picker: a name or a record number."""
+
+    q = forms.CharField(max_length=100, label="Patient's name or record number", strip=True,
+                        help_text="Then pick the patient from the list.")  # fmt: skip
 
 
 class BookForm(forms.Form):
@@ -38,8 +48,9 @@ class BookForm(forms.Form):
     location = forms.ModelChoiceField(queryset=Location.objects.all(), widget=forms.HiddenInput)
     provider = forms.ModelChoiceField(queryset=Provider.objects.all(), widget=forms.HiddenInput)
     starts_at = forms.DateTimeField(widget=forms.HiddenInput)
-    referral = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    appointment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    referral = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
+    appointment = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
+    patient = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
     offered_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     repeat_override_reason = forms.CharField(
         required=False, max_length=300, label="Override the repeat policy because (providers only)"

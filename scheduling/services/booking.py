@@ -51,8 +51,10 @@ PROBLEM_MESSAGES = {
 END_BEFORE_START = "The end must be after the start."
 JUST_TAKEN = "That time was just taken by another booking. Here are the next free times."
 REFERRAL_REQUIRED = (
-    "The clinic sees patients by referral only: a new patient's first appointment must come from an accepted referral."
+    "Pick the patient's accepted referral: this patient has no appointment yet, and the clinic sees new patients "
+    "by referral only."
 )
+PATIENT_REQUIRED = "Pick the patient first: the finder offers only times that can be booked for them."
 REFERRAL_NOT_BOOKABLE = "Referral {reference} is {status}; only accepted referrals can be booked."
 REFERRAL_OTHER_PATIENT = "That referral is for another patient."
 CANCEL_NEEDS_REASON = "Give a reason for cancelling."
@@ -184,21 +186,30 @@ def _record(appointment: Appointment, *, action: str, actor: User | None, before
     )
 
 
-def _check_referral(*, patient: Patient, referral: Referral | None) -> None:
-    """Referral-only: a patient with no appointment yet needs an accepted referral."""
+def booking_referral(*, patient: Patient | None, referral: Referral | None) -> Referral | None:
+    """What booking checks before the time: the one place the finder asks too, so it never
+    offers a slot the booking will refuse. Returns the referral the appointment is booked
+    under (an accepted one), or None for a returning patient; raises ValidationError saying
+    what is missing.
+
+    Referral-only: a patient with no active or past appointment needs an accepted referral.
+    A returning patient books without one; a referral given for them that is no longer
+    accepted (scheduled, completed) is only context and is not linked.
+    """
+    if patient is None:
+        raise ValidationError(PATIENT_REQUIRED, code="patient_required")
+    if referral is not None and referral.patient_id != patient.pk:
+        raise ValidationError(REFERRAL_OTHER_PATIENT, code="referral_patient")
+    if referral is not None and referral.status == Referral.Status.ACCEPTED:
+        return referral
+    if Appointment.objects.filter(patient=patient).active().exists():
+        return None
     if referral is not None:
-        if referral.patient_id != patient.pk:
-            raise ValidationError(REFERRAL_OTHER_PATIENT, code="referral_patient")
-        if referral.status != Referral.Status.ACCEPTED:
-            raise ValidationError(
-                REFERRAL_NOT_BOOKABLE.format(
-                    reference=referral.reference, status=referral.get_status_display().lower()
-                ),
-                code="referral_status",
-            )
-        return
-    if not Appointment.objects.filter(patient=patient).active().exists():
-        raise ValidationError(REFERRAL_REQUIRED, code="referral_required")
+        raise ValidationError(
+            REFERRAL_NOT_BOOKABLE.format(reference=referral.reference, status=referral.get_status_display().lower()),
+            code="referral_status",
+        )
+    raise ValidationError(REFERRAL_REQUIRED, code="referral_required")
 
 
 def _alternatives(**search) -> list[Slot]:
@@ -231,7 +242,7 @@ def appointment_book(
     override = _override_allowed(actor, repeat_override_reason)
     try:
         with transaction.atomic():
-            _check_referral(patient=patient, referral=referral)
+            referral = booking_referral(patient=patient, referral=referral)
             chosen_room = check_slot(
                 procedure_type=procedure_type,
                 location=location,
@@ -326,6 +337,13 @@ def describe(appointment: Appointment) -> str:
     )
 
 
+def check_movable(appointment: Appointment) -> None:
+    """What a move checks before the time (the finder asks too): only an active appointment
+    that has not happened yet can move."""
+    if not appointment.is_active or appointment.status in (A.COMPLETED, A.NO_SHOW):
+        raise ValidationError(NOT_ACTIVE, code="not_active")
+
+
 def appointment_reschedule(
     *,
     appointment: Appointment,
@@ -349,8 +367,7 @@ def appointment_reschedule(
     try:
         with transaction.atomic():
             locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-            if not locked.is_active or locked.status in (A.COMPLETED, A.NO_SHOW):
-                raise ValidationError(NOT_ACTIVE, code="not_active")
+            check_movable(locked)
             before = lifecycle.snapshot(locked)
             chosen_room = check_slot(
                 procedure_type=locked.procedure_type,

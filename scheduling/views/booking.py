@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -12,11 +13,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from clinic.audit import audit_record
 from clinic.models import Location
 from clinic.roles import Role, role_required
-from referrals.models import Referral
+from referrals.models import Patient, Referral
+from referrals.selectors import patients_search
 from scheduling import selectors
-from scheduling.forms.booking import BookForm, CancelForm, SlotSearchForm, StatusForm
+from scheduling.forms.booking import MAX_PK, BookForm, CancelForm, PatientPickForm, SlotSearchForm, StatusForm
 from scheduling.models import Appointment
 from scheduling.services import booking as services
 from scheduling.services.status import appointment_set_status
@@ -35,52 +38,137 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/queue.html", {"referrals": referrals})
 
 
+# When one provider is chosen the finder shows their whole week; for any provider the
+# soonest times, grouped by provider per day.
+WEEK = dt.timedelta(days=7)
+ANY_PROVIDER_LIMIT = 60
+PICKER_MATCHES = 20  # the picker lists the first 20 matches; typing more narrows them
+
+
 @never_cache
 @role_required(*SCHEDULING_ROLES)
 def find(request: HttpRequest) -> HttpResponse:
-    """Search free slots; a referral or an appointment being moved fills in the rest."""
+    """Search free slots for one patient; a referral or an appointment being moved fills
+    in the rest. What booking would refuse whatever the time is said up front instead."""
     # Opened from the queue (?referral=) the search runs at once with the referral's
-    # first visit and provider filled in.
+    # first visit and provider filled in; opened to move an appointment, with its provider.
     data = request.GET.copy()
     for name, value in _finder_initial(request).items():
         if value is not None:
             data.setdefault(name, value)
-    form = SlotSearchForm(data or None)
-    search, context = None, {"form": form, "offered_at": timezone.now()}
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        patient, referral, appointment = _subject(data)
-        start = None
-        if data["from_date"]:
-            zone = (data["location"] or data["procedure_type"].locations.first() or Location()).zone
-            start = max(timezone.now(), dt.datetime.combine(data["from_date"], dt.time(0), tzinfo=zone))
-        search = selectors.find_slots(
-            procedure_type=data["procedure_type"], location=data["location"], provider=data["provider"],
-            patient=patient, start=start, limit=60, exclude_appointment_id=appointment.pk if appointment else None,
-        )  # fmt: skip
-        context.update(search=search, patient=patient, referral=referral, appointment=appointment)
+    # Opened with only a patient (?patient=), nothing is searched until a procedure is chosen.
+    form = SlotSearchForm(data) if data.get("procedure_type") else SlotSearchForm(initial=data.dict())
+    picker = PatientPickForm(request.GET if "q" in request.GET else None)
+    context = {"form": form, "picker": picker, "offered_at": timezone.now()}
+    patient, referral, appointment = _subject(form.cleaned_data if form.is_valid() else _ids(form))
+    context.update(patient=patient, referral=referral, appointment=appointment, context_referral=referral)
+    if patient is None and picker.is_valid():
+        context["matches"] = patients_search(picker.cleaned_data["q"])[:PICKER_MATCHES]
+    if patient is not None:
+        audit_record(request=request, action="view", obj=patient, summary="Slot finder")
+        context["context_referral"] = referral or _latest_referral(patient)
+    problem = _up_front_problem(patient, referral, appointment)
+    if problem:
+        context.update(problem=problem, accepted_referrals=_accepted_referrals(patient))
+    elif form.is_bound and form.is_valid():
+        context.update(_search(form.cleaned_data, patient, appointment))
+        context["next_week_query"] = _query(data, from_date=context["next_week"].isoformat())
+    # Picking a patient (or another one) starts over from the procedure, place and provider.
+    context["pick_query"] = _query(data, drop=("patient", "referral", "appointment", "q", "from_date"))
     return render(request, "scheduling/find.html", context)
 
 
+def _query(data, *, drop: tuple[str, ...] = (), **values: str) -> str:
+    """The search's query string with some parameters dropped or replaced."""
+    query = data.copy()
+    for name in (*drop, *values):
+        query.pop(name, None)
+    query.update(values)
+    return query.urlencode()
+
+
+def _accepted_referrals(patient):
+    if patient is None:
+        return []
+    return list(patient.referrals.filter(status=Referral.Status.ACCEPTED).order_by("received_at", "pk"))
+
+
+def _search(data: dict, patient, appointment) -> dict:
+    """Free slots: a week of the chosen provider, or the soonest times of any provider."""
+    zone = (data["location"] or data["procedure_type"].locations.first() or Location()).zone
+    now = timezone.now()
+    first_day = data["from_date"] or timezone.localtime(now, zone).date()
+    start = max(now, dt.datetime.combine(first_day, dt.time(0), tzinfo=zone))
+    week = data["provider"] is not None
+    search = selectors.find_slots(
+        procedure_type=data["procedure_type"], location=data["location"], provider=data["provider"],
+        patient=patient, start=start, exclude_appointment_id=appointment.pk if appointment else None,
+        end=dt.datetime.combine(first_day + WEEK, dt.time(0), tzinfo=zone) if week else None,
+        limit=None if week else ANY_PROVIDER_LIMIT,
+    )  # fmt: skip
+    return {"search": search, "week_of": first_day if week else None, "next_week": first_day + WEEK}
+
+
+def _ids(form: SlotSearchForm) -> dict:
+    """The subject's ids from a search that cannot run yet (no procedure chosen)."""
+    return {name: _pk(form[name].value()) for name in ("patient", "referral", "appointment")}
+
+
+def _up_front_problem(patient, referral, appointment) -> str:
+    """Why booking would refuse any time for this search ("" when nothing does)."""
+    try:
+        if appointment is not None:
+            services.check_movable(appointment)
+        else:
+            services.booking_referral(patient=patient, referral=referral)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return ""
+
+
+def _latest_referral(patient):
+    return (
+        Referral.objects.filter(patient=patient)
+        .select_related("requested_procedure")
+        .order_by("-received_at", "-pk")
+        .first()
+    )
+
+
 def _finder_initial(request: HttpRequest) -> dict:
-    referral_id = request.GET.get("referral")
-    if referral_id and referral_id.isdigit() and not request.GET.get("procedure_type"):
-        referral = Referral.objects.filter(pk=referral_id).first()
-        if referral:
-            return {"procedure_type": referral.first_visit_id, "provider": referral.preferred_provider_id,
-                    "referral": referral.pk}  # fmt: skip
-    # Rescheduling keeps the same provider unless the scheduler picks another (or "any").
-    appointment_id = request.GET.get("appointment", "")
-    if appointment_id.isascii() and appointment_id.isdigit():
-        return {"provider": Appointment.objects.filter(pk=appointment_id).values_list("provider", flat=True).first()}
-    return {}
+    """What the referral (its first visit and preferred provider) or the appointment being
+    moved (its provider: a move keeps the provider unless the scheduler changes it) fills in."""
+    initial = {}
+    appointment_id, referral_id = _pk(request.GET.get("appointment")), _pk(request.GET.get("referral"))
+    appointment = Appointment.objects.filter(pk=appointment_id).first() if appointment_id else None
+    if appointment:
+        initial["provider"] = appointment.provider_id
+    referral = Referral.objects.filter(pk=referral_id).first() if referral_id else None
+    if referral and not request.GET.get("procedure_type"):
+        initial.update(procedure_type=referral.first_visit_id, referral=referral.pk)
+        initial.setdefault("provider", referral.preferred_provider_id)
+    return initial
+
+
+def _pk(value) -> int:
+    """A primary key from a query parameter; 0 (matches nothing) when it is not one."""
+    try:
+        return forms.IntegerField(min_value=1, max_value=MAX_PK).clean(value)
+    except ValidationError:
+        return 0
 
 
 def _subject(data: dict):
-    """The patient a search is for, from the referral or the appointment being moved."""
-    referral = Referral.objects.select_related("patient").filter(pk=data.get("referral") or 0).first()
-    appointment = Appointment.objects.select_related("patient").filter(pk=data.get("appointment") or 0).first()
-    patient = appointment.patient if appointment else referral.patient if referral else None
+    """The patient a search or booking is for: the appointment being moved's, the patient
+    picked, or the referral's."""
+    referral = appointment = picked = None
+    if data.get("referral"):
+        referral = Referral.objects.select_related("patient", "requested_procedure").filter(pk=data["referral"]).first()
+    if data.get("appointment"):
+        appointment = Appointment.objects.select_related("patient").filter(pk=data["appointment"]).first()
+    if data.get("patient"):
+        picked = Patient.objects.filter(pk=data["patient"]).first()
+    patient = appointment.patient if appointment else picked or (referral.patient if referral else None)
     return patient, referral, appointment
 
 
@@ -96,6 +184,7 @@ def book(request: HttpRequest) -> HttpResponse:
     patient, referral, appointment = _subject(data)
     context = {"form": form, "data": data, "patient": patient, "referral": referral, "appointment": appointment}
     if request.method != "POST":
+        context["error"] = _up_front_problem(patient, referral, appointment)
         return render(request, "scheduling/book.html", context)
     try:
         result = _book_or_move(request, data, patient, referral, appointment)
@@ -116,12 +205,11 @@ def _book_or_move(request, data, patient, referral, appointment) -> Appointment:
         return services.appointment_reschedule(
             appointment=appointment, provider=data["provider"], location=data["location"], **common
         )
-    if patient is None:
-        raise ValidationError(services.REFERRAL_REQUIRED)
+    # Checked here too (not only by the service) because the service needs a patient.
+    services.booking_referral(patient=patient, referral=referral)
     return services.appointment_book(
         patient=patient, procedure_type=data["procedure_type"], location=data["location"],
-        provider=data["provider"], referral=referral if referral and referral.status == "accepted" else None,
-        **common,
+        provider=data["provider"], referral=referral, **common,
     )  # fmt: skip
 
 

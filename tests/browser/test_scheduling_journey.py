@@ -16,7 +16,7 @@ def test_scheduler_books_a_referral_and_sees_it_on_the_day_calendar(page, live_s
     expect(page.get_by_role("heading", level=1)).to_have_text("To schedule")
     page.get_by_role("link", name=f"Find a slot for {world.referral.reference}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Find a slot for Jordan Reyes")
-    page.get_by_role("link", name=re.compile("Dr. Priya Patel · Exam 1 · Russellville")).first.click()
+    page.get_by_role("link", name=re.compile("Dr. Priya Patel, Exam 1, Russellville")).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the booking")
     page.get_by_role("button", name="Book appointment").click()
     expect(page.get_by_role("alert")).to_contain_text("Booked: New-patient consultation with Dr. Priya Patel")

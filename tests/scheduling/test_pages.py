@@ -46,8 +46,8 @@ def test_finder_opened_from_a_referral_offers_slots_by_day(client, scheduler, wo
     )
     content = response.content.decode()
     assert "Find a slot for Jordan Reyes" in content
-    assert "Tuesday 24 November 2026" in content
-    assert "8:30 AM CST · Dr. Priya Patel · Exam 1 · Russellville" in content
+    assert 'id="day-1">Tuesday 24 November 2026</th>' in content
+    assert 'aria-label="8:30 AM CST, Tuesday 24 November 2026, Dr. Priya Patel, Exam 1, Russellville"' in content
 
 
 def test_finder_shows_slots_on_the_locations_own_clock(client, scheduler, world):
@@ -60,7 +60,7 @@ def test_finder_shows_slots_on_the_locations_own_clock(client, scheduler, world)
         reverse("scheduling:find"), {"referral": world.referral.pk, "procedure_type": world.consult.pk}
     )
     content = response.content.decode()
-    assert "8:30 AM MST · Dr. Priya Patel · Exam 1 · Russellville" in content
+    assert 'aria-label="8:30 AM MST, Tuesday 24 November 2026, Dr. Priya Patel, Exam 1, Russellville"' in content
     assert "9:30 AM CST" not in content
 
 
@@ -116,10 +116,11 @@ def test_finder_says_when_the_repeat_policy_pushes_the_earliest_date_out(client,
         "Repeat policy: Epidural steroid injection must be at least 21 days apart for this patient; the last was on "
         "1 December 2026, so the earliest is 22 December 2026."
     ) in content
-    days = re.findall(r'<h2 class="h6" id="day-\d+">([^<]+)</h2>', content)
+    days = re.findall(r'<th scope="rowgroup" rowspan="\d+" class="slot-day" id="day-\d+">([^<]+)</th>', content)
     assert days[0] == "Tuesday 22 December 2026"
-    first_slots = content[content.index("Tuesday 22 December 2026") :]
-    assert re.search(r">\s*(\d+:\d+ [AP]M) [A-Z]+ ·", first_slots).group(1) == "9:00 AM"  # 21 days to the minute
+    first_slots = content[content.index("Tuesday 22 December 2026</th>") :]
+    first_time = re.search(r'class="btn [^"]*slot-chip"[^>]*>(\d+:\d+ [AP]M)</a>', first_slots).group(1)
+    assert first_time == "9:00 AM"  # 21 days to the minute
 
 
 def test_repeat_policy_dates_are_calendar_days_where_the_clinic_is_not_utc(client, scheduler, world):
@@ -139,7 +140,8 @@ def test_repeat_policy_dates_are_calendar_days_where_the_clinic_is_not_utc(clien
 
 def test_finder_refuses_a_from_date_in_the_past(client, scheduler, world):
     client.force_login(scheduler)
-    response = client.get(reverse("scheduling:find"), {"procedure_type": world.consult.pk, "from_date": "2026-11-20"})
+    response = client.get(reverse("scheduling:find"), {"procedure_type": world.consult.pk, "from_date": "2026-11-20",
+                                                       "referral": world.referral.pk})  # fmt: skip
     assert FROM_DATE_IN_PAST in response.content.decode()
     assert "No free slots" not in response.content.decode()
 
