@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import Closure, Location, ProcedureType, Provider, Room, WeekdayHours
 from referrals.models import Patient, Referral
 from scheduling import lifecycle, links
@@ -95,7 +96,9 @@ def find_slots(
             found.sort(key=lambda s: (s.starts_at, s.location.name, s.provider.display_name))
             result.slots.extend(found)
         if patient is not None and rules.history and result.repeat_limit is None:
-            result.repeat_limit = rules.repeat_limit(start)
+            # The search's first day at the (first) location: the finder's days are local.
+            zone = rules.locations[0].zone if rules.locations else timezone.get_current_timezone()
+            result.repeat_limit = rules.repeat_limit(localtime.local_date(start, zone))
         if limit and len(result.slots) >= limit:
             result.slots = result.slots[:limit]
             break
@@ -224,8 +227,7 @@ def location_calendar(*, location: Location, first: dt.date, days: int = 1, by_r
     Five queries whatever the number of days or appointments.
     """
     last = first + dt.timedelta(days=days - 1)
-    start = dt.datetime.combine(first, dt.time(0), tzinfo=location.zone)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=location.zone)
+    start, end = localtime.days_bounds(first, last, location.zone)
     # 1. appointments, with everything a calendar shows
     appointments = list(appointments_between(start=start, end=end, location=location))
     # 2. the heads: active rooms, or the active providers of this location
@@ -297,8 +299,7 @@ def appointments_hit_by_closure(closure) -> list[Appointment]:
     locations = [closure.location] if closure.location_id else list(Location.objects.all())
     hit = Appointment.objects.none()
     for location in locations:
-        start = dt.datetime.combine(closure.start_date, dt.time(0), tzinfo=location.zone)
-        end = dt.datetime.combine(closure.end_date + dt.timedelta(days=1), dt.time(0), tzinfo=location.zone)
+        start, end = localtime.days_bounds(closure.start_date, closure.end_date, location.zone)
         hit |= Appointment.objects.active().filter(location=location, starts_at__gte=start, starts_at__lt=end)
     return list(hit.select_related("patient", "procedure_type", "provider", "location").order_by("starts_at"))
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import Location, ProcedureType, Provider, Room, User
 from clinic.roles import Role, has_role
 from referrals.models import Patient, Referral
@@ -84,14 +85,14 @@ def problem_message(rules: SlotRules, candidate: Candidate, code: str, *, minute
     location, pt = candidate.location, rules.procedure_type
     local = candidate.starts_at.astimezone(location.zone)
     day = local.date()
-    limit = rules.repeat_limit(candidate.starts_at) if code == rules_mod.REPEAT_POLICY else None
+    limit = rules.repeat_limit(day) if code == rules_mod.REPEAT_POLICY else None
     return PROBLEM_MESSAGES[code].format(
         location=location.name,
         notice=location.minimum_notice_hours,
         horizon=location.booking_horizon_days,
         grid=location.slot_grid_minutes,
         procedure=pt.name,
-        day=f"{day:%A %-d %B %Y}",
+        day=f"{day:{localtime.DAY_FORMAT}}",
         weekday=f"{day:%A}",
         closure=rules.closure_on(location, day) or "",
         hours=", ".join(f"{o:%H:%M}-{c:%H:%M}" for o, c in rules.opening_ranges(location, day)) or "none",
@@ -100,8 +101,8 @@ def problem_message(rules: SlotRules, candidate: Candidate, code: str, *, minute
         room=candidate.room.name if candidate.room else "",
         capabilities=", ".join(c.name for c in pt.required_capabilities.all()),
         rule=limit.rule if limit else "",
-        last=f"{limit.last_date:%-d %B %Y}" if limit else "",
-        earliest=f"{limit.earliest:%-d %B %Y}" if limit else "",
+        last=f"{limit.last_date:{localtime.DATE_FORMAT}}" if limit else "",
+        earliest=f"{limit.earliest:{localtime.DATE_FORMAT}}" if limit else "",
     )
 
 
@@ -321,7 +322,7 @@ def describe(appointment: Appointment) -> str:
     local = appointment.local_starts_at
     lines = appointment.location.address_lines
     return (
-        f"{appointment.procedure_type.name} with {appointment.provider} on {local:%A %-d %B %Y at %-I:%M %p} "
+        f"{appointment.procedure_type.name} with {appointment.provider} on {local:{localtime.DAY_TIME_FORMAT}} "
         f"({local:%Z}) at {appointment.location.name}, {', '.join(lines)}."
     )
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from clinic import localtime
 from clinic.models import Location
 from clinic.roles import Role, role_required
 from referrals.models import Referral
@@ -53,7 +52,7 @@ def find(request: HttpRequest) -> HttpResponse:
         start = None
         if data["from_date"]:
             zone = (data["location"] or data["procedure_type"].locations.first() or Location()).zone
-            start = max(timezone.now(), dt.datetime.combine(data["from_date"], dt.time(0), tzinfo=zone))
+            start = max(timezone.now(), localtime.day_start(data["from_date"], zone))
         search = selectors.find_slots(
             procedure_type=data["procedure_type"], location=data["location"], provider=data["provider"],
             patient=patient, start=start, limit=60, exclude_appointment_id=appointment.pk if appointment else None,

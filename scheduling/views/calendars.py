@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from clinic import localtime
 from clinic.models import Location
 from clinic.roles import Role, role_required
 from scheduling import selectors
@@ -40,7 +41,7 @@ def _calendar_context(request: HttpRequest, *, days: int) -> dict:
     location = _pick(locations, request.GET.get("location"))
     if location is None:
         return {"locations": locations}
-    today = timezone.localtime(timezone.now(), location.zone).date()
+    today = localtime.today(location.zone)
     anchor = date_param(request, location.zone)
     # A week runs Monday to Sunday on the location's calendar; a day is just itself.
     first = anchor - dt.timedelta(days=anchor.weekday()) if days == 7 else anchor
@@ -70,8 +71,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
     home = next(iter(provider.locations.all()), None)
     zone = home.zone if home else timezone.get_current_timezone()
     the_day = date_param(request, zone)
-    start = dt.datetime.combine(the_day, dt.time(0), tzinfo=zone)
-    end = dt.datetime.combine(the_day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    start, end = localtime.day_bounds(the_day, zone)
     appointments = selectors.appointments_between(start=start, end=end, provider=provider)
     context = {"provider": provider, "home": home, "day": the_day, "appointments": appointments,
                "previous": the_day - dt.timedelta(days=1), "next": the_day + dt.timedelta(days=1)}  # fmt: skip
