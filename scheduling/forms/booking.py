@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.models import Location, ProcedureType, Provider
-from scheduling.lifecycle import TRANSITIONS
+from scheduling.lifecycle import can_transition, next_step_hint, statuses_allowed_now, timing_problem
 from scheduling.models import Appointment
 
 FROM_DATE_IN_PAST = "Search from today or later."
@@ -57,5 +57,17 @@ class StatusForm(forms.Form):
 
     def __init__(self, *args, appointment: Appointment, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = TRANSITIONS[appointment.status] - {Appointment.Status.CANCELLED}
+        self.appointment = appointment
+        # Only what the lifecycle allows now is offered (no check-in days ahead, no completion
+        # before the start); a stale page posting a step that is not due yet is told why.
+        allowed = statuses_allowed_now(appointment)
         self.fields["status"].choices = [(v, label) for v, label in Appointment.Status.choices if v in allowed]
+        self.nothing_yet = "" if allowed else next_step_hint(appointment)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        wanted = self.data.get("status", "") if self.is_bound else ""
+        if "status" in self.errors and can_transition(self.appointment.status, wanted):
+            problem = timing_problem(self.appointment, wanted, now=timezone.now())
+            if problem:
+                self.errors["status"] = self.error_class([problem])

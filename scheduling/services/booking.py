@@ -50,6 +50,9 @@ PROBLEM_MESSAGES = {
     ),
 }
 END_BEFORE_START = "The end must be after the start."
+SHORTER_THAN_PROCEDURE = (
+    "{procedure} takes {minutes} minutes: the end must be at least {minutes} minutes after the start."
+)
 JUST_TAKEN = "That time was just taken by another booking. Here are the next free times."
 REFERRAL_REQUIRED = (
     "The clinic sees patients by referral only: a new patient's first appointment must come from an accepted referral."
@@ -292,7 +295,13 @@ def _minutes(procedure_type: ProcedureType, starts_at: dt.datetime, ends_at: dt.
         return procedure_type.duration_minutes
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": END_BEFORE_START}, code="end_before_start")
-    return int((ends_at - starts_at).total_seconds() // 60)
+    minutes = int((ends_at - starts_at).total_seconds() // 60)
+    # A longer booking is fine (a slow patient); a shorter one would free the room and the
+    # provider before the procedure can be over.
+    if minutes < procedure_type.duration_minutes:
+        message = SHORTER_THAN_PROCEDURE.format(procedure=procedure_type.name, minutes=procedure_type.duration_minutes)
+        raise ValidationError({"ends_at": message}, code="shorter_than_procedure")
+    return minutes
 
 
 def _override_allowed(actor: User, reason: str) -> bool:
