@@ -270,8 +270,8 @@ class SlotRules:
     def provider_windows(self, provider_id: int, location: Location, day: dt.date) -> list[tuple[dt.time, dt.time]]:
         """Wall-clock stretches the provider is scheduled at the location on that day.
 
-        On a by-appointment day only explicit availability counts: that is how a provider
-        opens such a day.
+        On a by-appointment or closed weekday only explicit availability counts: that is how
+        a provider opens such a day.
         """
         key = (provider_id, location.pk, day)
         if key not in self._windows_by_day:
@@ -318,7 +318,8 @@ class SlotRules:
         if self.closure_on(location, day):
             return CLOSED
         mode = self.mode(location, day)
-        if mode == WeekdayHours.Mode.CLOSED:
+        # A closed weekday stays closed unless this provider opened that date explicitly.
+        if mode == WeekdayHours.Mode.CLOSED and (candidate.provider.pk, location.pk, day) not in self.extra:
             return CLOSED_WEEKDAY
         if mode == WeekdayHours.Mode.OPEN and not _inside_one(
             self.opening_ranges(location, day), local_start, local_end

@@ -202,6 +202,11 @@ class CalendarDay:
         return self.mode == WeekdayHours.Mode.CLOSED
 
     @property
+    def can_be_opened(self) -> bool:
+        """A by-appointment or closed weekday with no closure: a provider's day can be opened."""
+        return (self.is_by_appointment or self.is_closed_weekday) and not self.closures
+
+    @property
     def appointments(self) -> list[Appointment]:
         return [a for _, column in self.columns for a in column]
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("appointments/<int:pk>/status/", booking.appointment_status, name="status"),
     path("day/", calendars.day, name="day"),
     path("week/", calendars.week, name="week"),
+    path("day/open/", calendars.open_day, name="open_day"),
     path("my-day/", calendars.my_day, name="my_day"),
     path("patient-requests/", queues.patient_requests, name="patient_requests"),
     path("patient-requests/<int:pk>/handled/", queues.patient_request_handled, name="patient_request_handled"),

@@ -5,6 +5,7 @@ each with a way to reschedule or cancel it."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from clinic.services import closure_set_active, weekday_hours_set
 from scheduling import selectors
 from scheduling.forms.admin import ClosureForm, ExtraAvailabilityForm, TemplateForm, TimeOffForm, WeekdayHoursFormSet
 from scheduling.models import AvailabilityTemplate, ExtraAvailability, TimeOff
+from scheduling.services import openings
 from scheduling.views.shared import int_param
 
 HOURS_SAVED = "Hours saved for %(location)s."
@@ -87,8 +89,7 @@ def provider_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         template_form.save()
         messages.success(request, TEMPLATE_ADDED)
         return redirect("scheduling:admin_provider", pk=provider.pk)
-    if "extra" in request.POST and extra_form.is_valid():
-        extra_form.save()
+    if "extra" in request.POST and extra_form.is_valid() and _extra_add(request, provider, extra_form):
         messages.success(request, EXTRA_ADDED)
         return redirect("scheduling:admin_provider", pk=provider.pk)
     if "time_off" in request.POST and time_off_form.is_valid():
@@ -107,6 +108,16 @@ def provider_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("location"),
     }  # fmt: skip
     return render(request, "scheduling/admin/provider.html", context)
+
+
+def _extra_add(request: HttpRequest, provider: Provider, form) -> bool:
+    """Open the date through the one writer (who did it is recorded); its refusals go on the form."""
+    try:
+        openings.extra_availability_add(actor=request.user, provider=provider, **form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False
+    return True
 
 
 @require_POST

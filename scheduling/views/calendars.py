@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from clinic import localtime
-from clinic.models import Location
+from clinic.models import Location, Provider
 from clinic.roles import Role, role_required
 from scheduling import selectors
-from scheduling.views.shared import SCHEDULING_ROLES, date_param
+from scheduling.forms.calendars import OpenDayForm
+from scheduling.services import openings
+from scheduling.views.shared import SCHEDULING_ROLES, date_param, int_param
 
 NOT_A_PROVIDER = "Your account is not linked to a provider."
+DAY_OPENED = "{day} opened for {provider}."
 
 
 @never_cache
@@ -47,11 +53,53 @@ def _calendar_context(request: HttpRequest, *, days: int) -> dict:
     first = anchor - dt.timedelta(days=anchor.weekday()) if days == 7 else anchor
     by_room = request.GET.get("view") == "rooms"
     calendar = selectors.location_calendar(location=location, first=first, days=days, by_room=by_room)
+    # Whose day this user may open from the calendar ("Open this day for ..."): heads are providers.
+    openable = [] if by_room else [h for h in calendar.heads if openings.may_open_day(user=request.user, provider=h)]
     return {
         "locations": locations, "location": location, "calendar": calendar, "by_room": by_room, "today": today,
+        "openable": openable,
         "day": anchor, "first": first, "last": first + dt.timedelta(days=days - 1),
         "previous": first - dt.timedelta(days=days), "next": first + dt.timedelta(days=days),
     }  # fmt: skip
+
+
+@role_required(*SCHEDULING_ROLES)
+def open_day(request: HttpRequest) -> HttpResponse:
+    """Open a by-appointment or closed weekday for one provider (extra availability)."""
+    location, provider, the_day = _opening_target(request)
+    if not openings.may_open_day(user=request.user, provider=provider):
+        raise PermissionDenied(openings.NOT_YOUR_DAY)
+    form = OpenDayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            openings.extra_availability_add(
+                actor=request.user, provider=provider, location=location, date=the_day, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, DAY_OPENED.format(provider=provider, day=f"{the_day:{localtime.DAY_FORMAT}}"))
+            return redirect(f"{reverse('scheduling:day')}?location={location.pk}&date={the_day:%Y-%m-%d}")
+    context = {"form": form, "location": location, "provider": provider, "day": the_day}
+    return render(request, "scheduling/open_day.html", context)
+
+
+def _opening_target(request: HttpRequest) -> tuple[Location, Provider, dt.date]:
+    """The location, one of its active providers and the date asked for; 404 for anything else."""
+    location_pk, provider_pk = int_param(request, "location"), int_param(request, "provider")
+    location = get_object_or_404(Location, pk=location_pk or 0, is_active=True)
+    provider = get_object_or_404(Provider, pk=provider_pk or 0, is_active=True, locations=location)
+    try:
+        the_day = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        raise Http404 from None
+    return location, provider, the_day
+
+
+def _errors_to_form(form: OpenDayForm, exc: ValidationError) -> None:
+    """The service's refusals next to the field they concern (the date is not a field here)."""
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 def _pick(locations: list[Location], wanted: str | None) -> Location | None:
