@@ -177,6 +177,15 @@ def appointments_between(*, start: dt.datetime, end: dt.datetime, location: Loca
     return appointments.order_by("starts_at", "pk")
 
 
+def day_sheet_appointments(*, start: dt.datetime, end: dt.datetime, provider: Provider) -> list[Appointment]:
+    """A provider's appointments still on for [start, end), with the procedure's preparation."""
+    return list(
+        appointments_between(start=start, end=end, provider=provider)
+        .filter(status__in=lifecycle.ACTIVE_STATUSES)
+        .select_related("procedure_type")
+    )
+
+
 def calendar_locations() -> list[Location]:
     """The locations a calendar can show, for its location switcher."""
     return list(Location.objects.filter(is_active=True))

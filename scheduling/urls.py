@@ -15,6 +15,7 @@ urlpatterns = [
     path("week/", calendars.week, name="week"),
     path("day/open/", calendars.open_day, name="open_day"),
     path("my-day/", calendars.my_day, name="my_day"),
+    path("my-day/sheet/", calendars.day_sheet, name="day_sheet"),
     path("patient-requests/", queues.patient_requests, name="patient_requests"),
     path("patient-requests/<int:pk>/handled/", queues.patient_request_handled, name="patient_request_handled"),
     path("no-response/", queues.no_response, name="no_response"),

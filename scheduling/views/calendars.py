@@ -13,14 +13,17 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from clinic import localtime
-from clinic.models import Location, Provider
+from clinic.audit import audit_record
+from clinic.models import AuditEvent, Location, Provider
 from clinic.roles import Role, role_required
 from scheduling import selectors
 from scheduling.forms.calendars import OpenDayForm
 from scheduling.services import openings
+from scheduling.services.patient_mail import preparation_of
 from scheduling.views.shared import SCHEDULING_ROLES, date_param, int_param
 
 NOT_A_PROVIDER = "Your account is not linked to a provider."
+DAY_SHEET_SEEN = "day sheet"
 DAY_OPENED = "{day} opened for {provider}."
 
 
@@ -115,12 +118,39 @@ def my_day(request: HttpRequest) -> HttpResponse:
     provider = selectors.provider_for_user(request.user)
     if provider is None:
         return render(request, "scheduling/my_day.html", {"error": NOT_A_PROVIDER})
-    # The day is counted on the wall clock of the provider's (first) location.
+    context = _provider_day(request, provider)
+    context["appointments"] = selectors.appointments_between(
+        start=context["start"], end=context["end"], provider=provider
+    )
+    return render(request, "scheduling/my_day.html", context)
+
+
+@never_cache
+@role_required(Role.PROVIDER)
+def day_sheet(request: HttpRequest) -> HttpResponse:
+    """The provider's day on paper: who, when, what, where and how to prepare, in time order."""
+    provider = selectors.provider_for_user(request.user)
+    if provider is None:
+        return render(request, "scheduling/my_day.html", {"error": NOT_A_PROVIDER})
+    context = _provider_day(request, provider)
+    rows = [
+        (appointment, preparation_of(appointment))
+        for appointment in selectors.day_sheet_appointments(
+            start=context["start"], end=context["end"], provider=provider
+        )
+    ]
+    # The sheet shows each patient's name, date of birth and record number: one view each.
+    for appointment, _ in rows:
+        audit_record(request=request, action=AuditEvent.Action.VIEW, obj=appointment.patient, summary=DAY_SHEET_SEEN)
+    context["rows"] = rows
+    return render(request, "scheduling/day_sheet.html", context)
+
+
+def _provider_day(request: HttpRequest, provider: Provider) -> dict:
+    """The day asked for, counted on the wall clock of the provider's (first) location."""
     home = next(iter(provider.locations.all()), None)
     zone = home.zone if home else timezone.get_current_timezone()
     the_day = date_param(request, zone)
     start, end = localtime.day_bounds(the_day, zone)
-    appointments = selectors.appointments_between(start=start, end=end, provider=provider)
-    context = {"provider": provider, "home": home, "day": the_day, "appointments": appointments,
-               "previous": the_day - dt.timedelta(days=1), "next": the_day + dt.timedelta(days=1)}  # fmt: skip
-    return render(request, "scheduling/my_day.html", context)
+    return {"provider": provider, "home": home, "day": the_day, "start": start, "end": end,
+            "previous": the_day - dt.timedelta(days=1), "next": the_day + dt.timedelta(days=1)}  # fmt: skip
