@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from clinic import localtime
-from clinic.audit import audit_record
+from clinic.audit import audit_record_many
 from clinic.models import AuditEvent, Location, Provider
 from clinic.roles import Role, role_required
 from scheduling import selectors
@@ -133,15 +133,11 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     if provider is None:
         return render(request, "scheduling/my_day.html", {"error": NOT_A_PROVIDER})
     context = _provider_day(request, provider)
-    rows = [
-        (appointment, preparation_of(appointment))
-        for appointment in selectors.day_sheet_appointments(
-            start=context["start"], end=context["end"], provider=provider
-        )
-    ]
+    appointments = selectors.day_sheet_appointments(start=context["start"], end=context["end"], provider=provider)
+    rows = [(appointment, preparation_of(appointment)) for appointment in appointments]
     # The sheet shows each patient's name, date of birth and record number: one view each.
-    for appointment, _ in rows:
-        audit_record(request=request, action=AuditEvent.Action.VIEW, obj=appointment.patient, summary=DAY_SHEET_SEEN)
+    patients = [appointment.patient for appointment in appointments]
+    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=patients, summary=DAY_SHEET_SEEN)
     context["rows"] = rows
     return render(request, "scheduling/day_sheet.html", context)
 
