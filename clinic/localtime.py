@@ -77,3 +77,8 @@ def clinic_today(*, now: dt.datetime | None = None) -> dt.date:
     """Today in the clinic's own zone (``TIME_ZONE``), for dates no one location owns, such
     as clinic-wide holidays."""
     return today(timezone.get_default_timezone(), now=now)
+
+
+def clinic_date(moment: dt.datetime) -> dt.date:
+    """The calendar date of an instant in the clinic's own zone (``TIME_ZONE``)."""
+    return local_date(moment, timezone.get_default_timezone())

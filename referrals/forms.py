@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
+from clinic import localtime
 from clinic.models import ProcedureType, Provider
 from conditions.models import Condition
 from referrals.codes import parse_icd10_list
@@ -86,7 +87,7 @@ class RecordsMixin(forms.Form):
 
 
 def validate_birth_date(value: dt.date) -> None:
-    today = timezone.localdate()
+    today = localtime.clinic_today()
     if value > today:
         raise ValidationError(BIRTH_DATE_IN_FUTURE, code="future")
     if value < today.replace(year=today.year - 120):
@@ -210,7 +211,7 @@ class ReferralForm(RecordsMixin, forms.Form):
 
     def clean_imaging_date(self):
         value = self.cleaned_data.get("imaging_date")
-        if value and value > timezone.localdate():
+        if value and value > localtime.clinic_today():
             raise ValidationError(IMAGING_DATE_IN_FUTURE)
         return value
 

@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import Location, ProcedureType, Provider
 from scheduling.lifecycle import can_transition, next_step_hint, statuses_allowed_now, timing_problem
 from scheduling.models import Appointment
@@ -26,7 +27,9 @@ class SlotSearchForm(forms.Form):
 
     def clean_from_date(self) -> dt.date | None:
         value = self.cleaned_data.get("from_date")
-        if value and value < timezone.localdate():
+        location = self.cleaned_data.get("location")  # cleaned first: "today" is its day
+        today = localtime.today(location.zone) if location else localtime.clinic_today()
+        if value and value < today:
             raise forms.ValidationError(FROM_DATE_IN_PAST)
         return value
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clinic import localtime
 from clinic.models import Closure, Location, Provider
 from clinic.roles import Role, role_required
 from clinic.services import closure_set_active, weekday_hours_set
@@ -58,7 +59,7 @@ def closures(request: HttpRequest) -> HttpResponse:
     # reloaded, and the admin comes back to it after each reschedule.
     closure_pk = int_param(request, "closure")
     checked = Closure.objects.in_force().filter(pk=closure_pk).first() if closure_pk else None
-    today = timezone.localdate()
+    today = localtime.clinic_today()  # closures may cover every location
     context = {
         "form": form,
         "checked": checked,
@@ -104,7 +105,7 @@ def provider_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         "hit": selectors.appointments_hit_by_time_off(checked) if checked else [],
         "templates": AvailabilityTemplate.objects.filter(provider=provider).select_related("location"),
         "time_off": TimeOff.objects.filter(provider=provider, ends_at__gte=timezone.now()),
-        "extra": ExtraAvailability.objects.filter(provider=provider, date__gte=timezone.localdate())
+        "extra": ExtraAvailability.objects.filter(provider=provider, date__gte=localtime.clinic_today())
         .select_related("location"),
     }  # fmt: skip
     return render(request, "scheduling/admin/provider.html", context)
