@@ -119,7 +119,8 @@ def test_finder_says_when_the_repeat_policy_pushes_the_earliest_date_out(client,
     days = re.findall(r'<h2 class="h6" id="day-\d+">([^<]+)</h2>', content)
     assert days[0] == "Tuesday 22 December 2026"
     first_slots = content[content.index("Tuesday 22 December 2026") :]
-    assert re.search(r">\s*(\d+:\d+ [AP]M) [A-Z]+ ·", first_slots).group(1) == "9:00 AM"  # 21 days to the minute
+    # Policy days are calendar days: the whole 21st day is open, from the first grid time.
+    assert re.search(r">\s*(\d+:\d+ [AP]M) [A-Z]+ ·", first_slots).group(1) == "8:30 AM"
 
 
 def test_repeat_policy_dates_are_calendar_days_where_the_clinic_is_not_utc(client, scheduler, world):
