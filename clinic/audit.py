@@ -27,3 +27,24 @@ def audit_record(*, request: HttpRequest, action: str, obj: models.Model, summar
         ip_address=client_ip(request),
         path=request.get_full_path()[:300],
     )
+
+
+def audit_record_many(
+    *, request: HttpRequest, action: str, objs: list[models.Model], summary: str = ""
+) -> list[AuditEvent]:
+    """``audit_record`` for each of ``objs`` (a printed list of patients), in one insert."""
+    user = request.user if request.user.is_authenticated else None
+    rows = [
+        AuditEvent(
+            actor=user,
+            actor_label=user.email if user else "anonymous",
+            action=action,
+            object_type=obj._meta.label,
+            object_id=str(obj.pk),
+            summary=summary[:300],
+            ip_address=client_ip(request),
+            path=request.get_full_path()[:300],
+        )  # fmt: skip
+        for obj in objs
+    ]
+    return AuditEvent.objects.bulk_create(rows)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import AuditEvent, Closure, Location, ProcedureType, Provider, WeekdayHours
 
 
@@ -19,7 +19,7 @@ def location_list_with_hours() -> QuerySet[Location]:
 
 
 def closure_list_upcoming(*, today: dt.date | None = None, limit: int = 20) -> list[Closure]:
-    today = today or timezone.localdate()
+    today = today or localtime.clinic_today()
     return list(
         Closure.objects.in_force().filter(end_date__gte=today).select_related("location").order_by("start_date")[:limit]
     )

@@ -9,8 +9,8 @@ import holidays
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import Closure, HolidayRule, OpeningRange, WeekdayHours
 from clinic.roles import Role
 
@@ -69,7 +69,7 @@ def closure_roll_holidays_forward(*, now: dt.datetime | None = None) -> list[Clo
     Idempotent: a (rule, date) that already has a row, even one an admin switched off, is
     left alone, so removing a holiday sticks and a second run creates nothing.
     """
-    today = timezone.localdate(now) if now else timezone.localdate()
+    today = localtime.clinic_today(now=now)
     years = range(today.year, today.year + settings.CLINIC_HOLIDAY_YEARS_AHEAD + 1)
     rules = list(HolidayRule.objects.filter(is_active=True))
     dates = observed_holiday_dates(names=[rule.name for rule in rules], years=years)

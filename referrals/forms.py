@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
+from clinic import localtime
 from clinic.models import ProcedureType, Provider
 from conditions.models import Condition
 from referrals.codes import parse_icd10_list
@@ -97,8 +98,8 @@ class RecordsMixin(forms.Form):
 
 
 def validate_birth_date(value: dt.date) -> None:
-    """From 1 January 1900 to today."""
-    if value > timezone.localdate():
+    """From 1 January 1900 to today (the clinic's calendar)."""
+    if value > localtime.clinic_today():
         raise ValidationError(BIRTH_DATE_IN_FUTURE, code="future")
     if value < EARLIEST_BIRTH_DATE:
         raise ValidationError(BIRTH_DATE_TOO_OLD, code="too_old")
@@ -231,7 +232,7 @@ class ReferralForm(RecordsMixin, forms.Form):
 
     def clean_imaging_date(self):
         value = self.cleaned_data.get("imaging_date")
-        if value and value > timezone.localdate():
+        if value and value > localtime.clinic_today():
             raise ValidationError(IMAGING_DATE_IN_FUTURE)
         born = self.cleaned_data.get("date_of_birth")
         if value and (value < (born or EARLIEST_BIRTH_DATE)):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
+from clinic import localtime
 from clinic.models import AuditEvent, ProcedureType, Provider, User
 from clinic.outbox import message_queue
 from clinic.selectors import nth_open_day_after
@@ -72,7 +73,7 @@ def review_due_at(*, received_at: dt.datetime, urgency: str) -> dt.datetime:
     open_days = target.open_days if target else ReviewTarget.DEFAULTS[urgency]
     due_day = nth_open_day_after(day=received_day, n=open_days)
     # Midnight at the end of the due day, built in local time so DST days are right.
-    return dt.datetime.combine(due_day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return localtime.day_start(due_day + dt.timedelta(days=1), zone)
 
 
 # --- Patients ----------------------------------------------------------------------------

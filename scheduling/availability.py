@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import Closure, Location, ProcedureType, Provider, Room, RoomCapability, WeekdayHours
 from referrals.models import Patient
 from scheduling import lifecycle
@@ -112,7 +112,8 @@ class SlotRules:
     provider_busy: dict[int, Busy] = field(default_factory=dict)
     room_busy: dict[int, Busy] = field(default_factory=dict)
     patient_busy: Busy = EMPTY
-    history: list[dt.datetime] = field(default_factory=list)  # same procedure, this patient
+    # Local dates (each in its own location's zone) of this patient's same procedure.
+    history: list[dt.date] = field(default_factory=list)
     # Per-day answers, memoised: the finder asks them for every grid time of a day.
     _closures_by_day: dict = field(default_factory=dict)
     _windows_by_day: dict = field(default_factory=dict)
@@ -239,7 +240,10 @@ class SlotRules:
             )
             if exclude_appointment_id:
                 history = history.exclude(pk=exclude_appointment_id)
-            rules.history = sorted(history.values_list("starts_at", flat=True))
+            rules.history = sorted(
+                localtime.local_date(starts_at, ZoneInfo(time_zone))
+                for starts_at, time_zone in history.values_list("starts_at", "location__time_zone")
+            )
         return rules
 
     # ------------------------------------------------------------------ windows
@@ -266,8 +270,8 @@ class SlotRules:
     def provider_windows(self, provider_id: int, location: Location, day: dt.date) -> list[tuple[dt.time, dt.time]]:
         """Wall-clock stretches the provider is scheduled at the location on that day.
 
-        On a by-appointment day only explicit availability counts: that is how a provider
-        opens such a day.
+        On a by-appointment or closed weekday only explicit availability counts: that is how
+        a provider opens such a day.
         """
         key = (provider_id, location.pk, day)
         if key not in self._windows_by_day:
@@ -314,7 +318,8 @@ class SlotRules:
         if self.closure_on(location, day):
             return CLOSED
         mode = self.mode(location, day)
-        if mode == WeekdayHours.Mode.CLOSED:
+        # A closed weekday stays closed unless this provider opened that date explicitly.
+        if mode == WeekdayHours.Mode.CLOSED and (candidate.provider.pk, location.pk, day) not in self.extra:
             return CLOSED_WEEKDAY
         if mode == WeekdayHours.Mode.OPEN and not _inside_one(
             self.opening_ranges(location, day), local_start, local_end
@@ -344,7 +349,7 @@ class SlotRules:
             return ROOM_BUSY
         if self.patient_busy.overlaps(start, blocked_end):
             return PATIENT_BUSY
-        if self.repeat_limit(start) is not None:
+        if self.repeat_limit(day) is not None:
             return REPEAT_POLICY
         return None
 
@@ -355,41 +360,39 @@ class SlotRules:
                 return room
         return None
 
-    def repeat_limit(self, start: dt.datetime) -> RepeatLimit | None:
-        """Why the repeat policy forbids this procedure at ``start`` for the patient, if it does."""
+    def repeat_limit(self, day: dt.date) -> RepeatLimit | None:
+        """Why the repeat policy forbids this procedure on ``day`` (a calendar date at the
+        candidate's location) for the patient, if it does.
+
+        Policy days are calendar days: "21 days apart" allows any time on the 21st day after
+        the last one, whatever the hour or a daylight-saving change in between.
+        """
         pt = self.procedure_type
         if not self.history:
             return None
         if pt.repeat_min_days:
             gap = dt.timedelta(days=pt.repeat_min_days)
             for other in self.history:
-                if abs(start - other) < gap:
+                if abs(day - other) < gap:
                     return RepeatLimit(
-                        earliest=_clinic_date(other + gap),
+                        earliest=other + gap,
                         rule=f"at least {pt.repeat_min_days} days apart",
-                        last_date=_clinic_date(other),
+                        last_date=other,
                     )
         if pt.repeat_max_per_year:
             year = dt.timedelta(days=365)
-            # Any 365-day window holding `start` must hold fewer than the maximum others;
-            # it suffices to test windows that begin at each earlier appointment or at start.
-            window_starts = [h for h in self.history if start - year < h <= start] + [start]
+            # Any 365-day window holding `day` must hold fewer than the maximum others;
+            # it suffices to test windows that begin at each earlier appointment or at `day`.
+            window_starts = [h for h in self.history if day - year < h <= day] + [day]
             for window_start in window_starts:
                 inside = [h for h in self.history if window_start <= h < window_start + year]
                 if len(inside) >= pt.repeat_max_per_year:
-                    earliest = inside[0] + year
                     return RepeatLimit(
-                        earliest=_clinic_date(earliest),
+                        earliest=inside[0] + year,
                         rule=f"at most {pt.repeat_max_per_year} in any 365 days",
-                        last_date=_clinic_date(inside[-1]),
+                        last_date=inside[-1],
                     )
         return None
-
-
-def _clinic_date(moment: dt.datetime) -> dt.date:
-    """The calendar date of a stored (UTC) instant as the clinic reads it: an evening
-    appointment in Central time is already the next day in UTC."""
-    return timezone.localdate(moment)
 
 
 def _merge(ranges: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.time, dt.time]]:

@@ -9,6 +9,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import User
 from scheduling.models import Appointment, AppointmentEvent
 
@@ -34,10 +35,57 @@ OPEN_TO_PATIENT: tuple[str, ...] = (A.BOOKED, A.CONFIRMED)
 
 
 ILLEGAL_STATUS = "An appointment that is {current} cannot become {target}."
+CHECK_IN_ON_ITS_DAY = "A patient can be checked in only on the appointment's day, {day}."
+ONLY_AFTER_START = "An appointment can be marked {target} only after it starts, at {time}."
+
+# Statuses that say something happened at the visit: they wait for its clinic day (check-in)
+# or its start (completed, no-show), so follow-ups are never planned from the wrong moment.
+ON_ITS_DAY: frozenset[str] = frozenset({A.CHECKED_IN})
+AFTER_START: frozenset[str] = frozenset({A.COMPLETED, A.NO_SHOW})
 
 
 def can_transition(current: str, target: str) -> bool:
     return target in TRANSITIONS[current]
+
+
+def timing_problem(appointment: Appointment, target: str, *, now: dt.datetime) -> str | None:
+    """Why ``target`` is not allowed yet for this appointment at ``now``, if it is not: check-in
+    only on its clinic day (the location's calendar day), completed and no-show only after
+    its start."""
+    zone = appointment.location.zone
+    local_start = localtime.local(appointment.starts_at, zone)
+    if target in ON_ITS_DAY and localtime.today(zone, now=now) != local_start.date():
+        return CHECK_IN_ON_ITS_DAY.format(day=f"{local_start:{localtime.DAY_FORMAT}}")
+    if target in AFTER_START and now < appointment.starts_at:
+        return ONLY_AFTER_START.format(
+            target=A(target).label.lower(), time=f"{local_start:{localtime.DAY_TIME_FORMAT}}"
+        )
+    return None
+
+
+def statuses_allowed_now(appointment: Appointment, *, now: dt.datetime | None = None) -> list[str]:
+    """The statuses this appointment may take at ``now`` (besides cancelling), in the
+    table's order: what the status form offers."""
+    now = now or timezone.now()
+    return [
+        status
+        for status in A.values
+        if status != A.CANCELLED
+        and can_transition(appointment.status, status)
+        and timing_problem(appointment, status, now=now) is None
+    ]
+
+
+def next_step_hint(appointment: Appointment, *, now: dt.datetime | None = None) -> str:
+    """When nothing can be recorded yet (an appointment days ahead), why: the first waiting
+    step's timing message."""
+    now = now or timezone.now()
+    waiting = (
+        timing_problem(appointment, status, now=now)
+        for status in A.values
+        if can_transition(appointment.status, status)
+    )
+    return next((problem for problem in waiting if problem), "")
 
 
 def is_active(status: str) -> bool:
@@ -89,12 +137,19 @@ def event_record(
 def status_change(appointment: Appointment, status: str, *, actor, now, note="", extra=None) -> Appointment:
     """The one place an appointment's status changes: lock, check the transition, save, record."""
     now = now or timezone.now()
-    locked = Appointment.objects.select_for_update(of=("self",)).select_related("referral").get(pk=appointment.pk)
+    locked = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("referral", "location")
+        .get(pk=appointment.pk)
+    )
     if not can_transition(locked.status, status):
         raise ValidationError(
             ILLEGAL_STATUS.format(current=locked.get_status_display().lower(), target=A(status).label.lower()),
             code="illegal_status",
         )
+    too_soon = timing_problem(locked, status, now=now)
+    if too_soon:
+        raise ValidationError(too_soon, code="status_too_soon")
     before = snapshot(locked)
     locked.status = status
     fields = ["status", "updated_at"]

@@ -70,6 +70,9 @@ class ExtraAvailability(models.Model):
     starts = models.TimeField()
     ends = models.TimeField()
     note = models.CharField(max_length=200, blank=True)
+    # Who opened the date and when (a provider, a scheduler or a clinic admin).
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["date", "starts"]

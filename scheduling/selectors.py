@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import Closure, Location, OutgoingMessage, ProcedureType, Provider, Room, WeekdayHours
 from referrals.models import Patient, PatientChange, Referral
 from scheduling import lifecycle, links
@@ -115,7 +116,9 @@ def find_slots(
             found.sort(key=lambda s: (s.starts_at, s.location.name, s.provider.display_name))
             result.slots.extend(found)
         if patient is not None and rules.history and result.repeat_limit is None:
-            result.repeat_limit = rules.repeat_limit(start)
+            # The search's first day at the (first) location: the finder's days are local.
+            zone = rules.locations[0].zone if rules.locations else timezone.get_current_timezone()
+            result.repeat_limit = rules.repeat_limit(localtime.local_date(start, zone))
         if limit and len(result.slots) >= limit:
             result.slots = result.slots[:limit]
             break
@@ -194,6 +197,15 @@ def appointments_between(*, start: dt.datetime, end: dt.datetime, location: Loca
     return appointments.order_by("starts_at", "pk")
 
 
+def day_sheet_appointments(*, start: dt.datetime, end: dt.datetime, provider: Provider) -> list[Appointment]:
+    """A provider's appointments still on for [start, end), with the procedure's preparation."""
+    return list(
+        appointments_between(start=start, end=end, provider=provider)
+        .filter(status__in=lifecycle.ACTIVE_STATUSES)
+        .select_related("procedure_type")
+    )
+
+
 def calendar_locations() -> list[Location]:
     """The locations a calendar can show, for its location switcher."""
     return list(Location.objects.filter(is_active=True))
@@ -217,6 +229,11 @@ class CalendarDay:
     @property
     def is_closed_weekday(self) -> bool:
         return self.mode == WeekdayHours.Mode.CLOSED
+
+    @property
+    def can_be_opened(self) -> bool:
+        """A by-appointment or closed weekday with no closure: a provider's day can be opened."""
+        return (self.is_by_appointment or self.is_closed_weekday) and not self.closures
 
     @property
     def appointments(self) -> list[Appointment]:
@@ -244,8 +261,7 @@ def location_calendar(*, location: Location, first: dt.date, days: int = 1, by_r
     Five queries whatever the number of days or appointments.
     """
     last = first + dt.timedelta(days=days - 1)
-    start = dt.datetime.combine(first, dt.time(0), tzinfo=location.zone)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=location.zone)
+    start, end = localtime.days_bounds(first, last, location.zone)
     # 1. appointments, with everything a calendar shows
     appointments = list(appointments_between(start=start, end=end, location=location))
     # 2. the heads: active rooms, or the active providers of this location
@@ -317,8 +333,7 @@ def appointments_hit_by_closure(closure) -> list[Appointment]:
     locations = [closure.location] if closure.location_id else list(Location.objects.all())
     hit = Appointment.objects.none()
     for location in locations:
-        start = dt.datetime.combine(closure.start_date, dt.time(0), tzinfo=location.zone)
-        end = dt.datetime.combine(closure.end_date + dt.timedelta(days=1), dt.time(0), tzinfo=location.zone)
+        start, end = localtime.days_bounds(closure.start_date, closure.end_date, location.zone)
         hit |= Appointment.objects.active().filter(location=location, starts_at__gte=start, starts_at__lt=end)
     return list(hit.select_related("patient", "procedure_type", "provider", "location").order_by("starts_at"))
 

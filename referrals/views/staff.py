@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from clinic import localtime
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.roles import Role, has_role, role_required
@@ -138,7 +139,8 @@ def _create_from_intake(request, form, existing: Patient | None, staged) -> Refe
 def _recent_warning(other: Referral) -> str:
     return (
         f"This patient already has referral {other.reference} for {other.requested_procedure} "
-        f"from {other.received_at:%-d %B %Y} (within 30 days)."
+        f"from {localtime.clinic_date(other.received_at):{localtime.DATE_FORMAT}} "
+        "(within 30 days)."
     )
 
 

@@ -7,8 +7,8 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import Closure, Location, Weekday, WeekdayHours
 from scheduling.models import AvailabilityTemplate, ExtraAvailability, TimeOff
 
@@ -133,7 +133,10 @@ class ExtraAvailabilityForm(forms.ModelForm):
 
     def clean_date(self) -> dt.date:
         date = self.cleaned_data["date"]
-        if date < timezone.localdate():
+        # "Today" is the chosen location's (fields clean in order: location first).
+        location = self.cleaned_data.get("location")
+        today = localtime.today(location.zone) if location else localtime.clinic_today()
+        if date < today:
             raise ValidationError(DATE_IN_THE_PAST)
         return date
 

@@ -7,8 +7,9 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import Location, ProcedureType, Provider
-from scheduling.lifecycle import TRANSITIONS
+from scheduling.lifecycle import can_transition, next_step_hint, statuses_allowed_now, timing_problem
 from scheduling.models import Appointment
 
 FROM_DATE_IN_PAST = "Search from today or later."
@@ -29,7 +30,9 @@ class SlotSearchForm(forms.Form):
 
     def clean_from_date(self) -> dt.date | None:
         value = self.cleaned_data.get("from_date")
-        if value and value < timezone.localdate():
+        location = self.cleaned_data.get("location")  # cleaned first: "today" is its day
+        today = localtime.today(location.zone) if location else localtime.clinic_today()
+        if value and value < today:
             raise forms.ValidationError(FROM_DATE_IN_PAST)
         return value
 
@@ -68,5 +71,17 @@ class StatusForm(forms.Form):
 
     def __init__(self, *args, appointment: Appointment, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = TRANSITIONS[appointment.status] - {Appointment.Status.CANCELLED}
+        self.appointment = appointment
+        # Only what the lifecycle allows now is offered (no check-in days ahead, no completion
+        # before the start); a stale page posting a step that is not due yet is told why.
+        allowed = statuses_allowed_now(appointment)
         self.fields["status"].choices = [(v, label) for v, label in Appointment.Status.choices if v in allowed]
+        self.nothing_yet = "" if allowed else next_step_hint(appointment)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        wanted = self.data.get("status", "") if self.is_bound else ""
+        if "status" in self.errors and can_transition(self.appointment.status, wanted):
+            problem = timing_problem(self.appointment, wanted, now=timezone.now())
+            if problem:
+                self.errors["status"] = self.error_class([problem])

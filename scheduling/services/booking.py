@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import Location, ProcedureType, Provider, Room, User
 from clinic.roles import Role, has_role
 from referrals.models import Patient, Referral
@@ -49,6 +50,9 @@ PROBLEM_MESSAGES = {
     ),
 }
 END_BEFORE_START = "The end must be after the start."
+SHORTER_THAN_PROCEDURE = (
+    "{procedure} takes {minutes} minutes: the end must be at least {minutes} minutes after the start."
+)
 JUST_TAKEN = "That time was just taken by another booking. Here are the next free times."
 REFERRAL_REQUIRED = (
     "Pick the patient's accepted referral: this patient has no appointment yet, and the clinic sees new patients "
@@ -86,14 +90,14 @@ def problem_message(rules: SlotRules, candidate: Candidate, code: str, *, minute
     location, pt = candidate.location, rules.procedure_type
     local = candidate.starts_at.astimezone(location.zone)
     day = local.date()
-    limit = rules.repeat_limit(candidate.starts_at) if code == rules_mod.REPEAT_POLICY else None
+    limit = rules.repeat_limit(day) if code == rules_mod.REPEAT_POLICY else None
     return PROBLEM_MESSAGES[code].format(
         location=location.name,
         notice=location.minimum_notice_hours,
         horizon=location.booking_horizon_days,
         grid=location.slot_grid_minutes,
         procedure=pt.name,
-        day=f"{day:%A %-d %B %Y}",
+        day=f"{day:{localtime.DAY_FORMAT}}",
         weekday=f"{day:%A}",
         closure=rules.closure_on(location, day) or "",
         hours=", ".join(f"{o:%H:%M}-{c:%H:%M}" for o, c in rules.opening_ranges(location, day)) or "none",
@@ -102,8 +106,8 @@ def problem_message(rules: SlotRules, candidate: Candidate, code: str, *, minute
         room=candidate.room.name if candidate.room else "",
         capabilities=", ".join(c.name for c in pt.required_capabilities.all()),
         rule=limit.rule if limit else "",
-        last=f"{limit.last_date:%-d %B %Y}" if limit else "",
-        earliest=f"{limit.earliest:%-d %B %Y}" if limit else "",
+        last=f"{limit.last_date:{localtime.DATE_FORMAT}}" if limit else "",
+        earliest=f"{limit.earliest:{localtime.DATE_FORMAT}}" if limit else "",
     )
 
 
@@ -302,7 +306,13 @@ def _minutes(procedure_type: ProcedureType, starts_at: dt.datetime, ends_at: dt.
         return procedure_type.duration_minutes
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": END_BEFORE_START}, code="end_before_start")
-    return int((ends_at - starts_at).total_seconds() // 60)
+    minutes = int((ends_at - starts_at).total_seconds() // 60)
+    # A longer booking is fine (a slow patient); a shorter one would free the room and the
+    # provider before the procedure can be over.
+    if minutes < procedure_type.duration_minutes:
+        message = SHORTER_THAN_PROCEDURE.format(procedure=procedure_type.name, minutes=procedure_type.duration_minutes)
+        raise ValidationError({"ends_at": message}, code="shorter_than_procedure")
+    return minutes
 
 
 def _override_allowed(actor: User, reason: str) -> bool:
@@ -332,7 +342,7 @@ def describe(appointment: Appointment) -> str:
     local = appointment.local_starts_at
     lines = appointment.location.address_lines
     return (
-        f"{appointment.procedure_type.name} with {appointment.provider} on {local:%A %-d %B %Y at %-I:%M %p} "
+        f"{appointment.procedure_type.name} with {appointment.provider} on {local:{localtime.DAY_TIME_FORMAT}} "
         f"({local:%Z}) at {appointment.location.name}, {', '.join(lines)}."
     )
 

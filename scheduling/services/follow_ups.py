@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.localtime import DAY_FORMAT, local_days_after
 from clinic.models import FollowUpCheck, User
 from clinic.outbox import message_queue, messages_cancel_topic
 from scheduling import links
@@ -47,14 +48,6 @@ NOT_EMAILED = "Cannot be e-mailed (no address or no consent)"
 
 def topic_of(follow_up: FollowUp) -> str:
     return f"follow-up:{follow_up.pk}"
-
-
-def local_days_after(moment: dt.datetime, days: int, zone: ZoneInfo) -> dt.datetime:
-    """The same wall-clock time ``days`` calendar days later in ``zone``, in UTC; adding
-    ``timedelta(days=...)`` to a UTC instant would be an hour off across a DST change."""
-    local = moment.astimezone(zone)
-    day = local.date() + dt.timedelta(days=days)
-    return dt.datetime.combine(day, local.time(), tzinfo=zone).astimezone(dt.UTC)
 
 
 def follow_up_due_at(*, check: FollowUpCheck, completed_at: dt.datetime, zone: ZoneInfo) -> dt.datetime:
@@ -127,7 +120,7 @@ def _message_context(follow_up: FollowUp, *, link: str, reminder: bool) -> dict:
         "first_name": appointment.patient.first_name,
         "location": appointment.location,
         "address_lines": appointment.location.address_lines,
-        "visit_date": f"{local:%A %-d %B %Y}",
+        "visit_date": f"{local:{DAY_FORMAT}}",
         "link": link,
         "reminder": reminder,
     }

@@ -21,6 +21,7 @@ import icalendar
 from django.conf import settings
 from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import OutgoingMessage, ProcedureType, User
 from clinic.outbox import message_queue, messages_cancel_topic
 from scheduling import links
@@ -88,9 +89,7 @@ def reminder_due_at(appointment: Appointment, days_before: int) -> dt.datetime:
     Adding ``timedelta(days=...)`` to a UTC instant would be an hour off across a daylight
     saving change; building the local date and time and converting is not.
     """
-    local = appointment.local_starts_at
-    day = local.date() - dt.timedelta(days=days_before)
-    return dt.datetime.combine(day, local.time(), tzinfo=local.tzinfo).astimezone(dt.UTC)
+    return localtime.local_days_after(appointment.starts_at, -days_before, appointment.location.zone)
 
 
 def _reminder_plan(appointment: Appointment, now: dt.datetime) -> list[tuple[dt.datetime, bool, bool]]:
@@ -149,8 +148,8 @@ def message_context(appointment: Appointment, *, kind: str, due_at: dt.datetime,
         "procedure": appointment.procedure_type.name,
         "location": location,
         "address_lines": location.address_lines,
-        "date": f"{local:%A %-d %B %Y}",
-        "time": f"{local:%-I:%M %p}",
+        "date": f"{local:{localtime.DAY_FORMAT}}",
+        "time": f"{local:{localtime.TIME_FORMAT}}",
         "zone": f"{local:%Z}",
         # "in 3 days" as the patient counts them: calendar days on the location's clock.
         "days_ahead": (local.date() - due_at.astimezone(local.tzinfo).date()).days,
@@ -178,7 +177,8 @@ def preparation_of(appointment: Appointment) -> dict:
         # the patient reads, the night of a change included.
         stop = appointment.local_starts_at - dt.timedelta(hours=pt.fasting_hours)
         fasting = (
-            f"Nothing to eat or drink after {stop:%-I:%M %p} on {stop:%A %-d %B} ({pt.fasting_hours} hours before)."
+            f"Nothing to eat or drink after {stop:{localtime.TIME_FORMAT}} on {stop:{localtime.DAY_MONTH_FORMAT}} "
+            f"({pt.fasting_hours} hours before)."
         )
     lines = [line.strip() for line in pt.preparation.splitlines() if line.strip()]
     return {"driver": driver, "fasting": fasting, "lines": lines}

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from clinic import localtime
 from clinic.models import User
 from clinic.outbox import message_queue, messages_cancel_topic
 from scheduling import selectors
@@ -61,14 +62,11 @@ def repeat_earliest_date(*, appointment: Appointment, now: dt.datetime) -> tuple
         now=now,
         patient=appointment.patient,
     )
-    earliest, start, binding = timezone.localtime(now, appointment.location.zone).date(), now, None
+    earliest, binding = localtime.today(appointment.location.zone, now=now), None
     for _ in range(20):
-        limit = rules.repeat_limit(start)
+        limit = rules.repeat_limit(earliest)
         if limit is None:
             break
-        # The limit's day is a UTC date (as booking's message states it): its last instant
-        # is allowed if any moment of that day is.
-        start = dt.datetime.combine(limit.earliest, dt.time.max, tzinfo=dt.UTC)
         earliest, binding = limit.earliest, limit
     return earliest, binding
 
@@ -127,8 +125,8 @@ def _reason(appointment: Appointment, limit: RepeatLimit | None) -> str:
         said.append("no lasting relief")
     elif appointment.lasted:
         said.append(f"relief lasted {FollowUp.ReliefLasted(appointment.lasted).label.lower()}")
-    answered = timezone.localtime(appointment.answered_at, appointment.location.zone)
-    reason = f"Follow-up answered {answered:%-d %b %Y}: {', '.join(said)}."
+    answered = localtime.local_date(appointment.answered_at, appointment.location.zone)
+    reason = f"Follow-up answered {answered:{localtime.SHORT_DATE_FORMAT}}: {', '.join(said)}."
     if limit is not None:
         reason += f" Policy: {limit.rule}."
     return reason[:300]
@@ -137,7 +135,7 @@ def _reason(appointment: Appointment, limit: RepeatLimit | None) -> str:
 def _queue_invitation(item: RepeatDue, appointment: Appointment, *, now: dt.datetime) -> None:
     """Ask the patient to call to book: no procedure and no diagnosis, the location's phone."""
     location = appointment.location
-    today = timezone.localtime(now, location.zone).date()
+    today = localtime.today(location.zone, now=now)
     message_queue(
         key=f"repeat-due:{item.pk}:invitation",
         kind=INVITATION,
@@ -164,7 +162,7 @@ def repeat_due_mark_booked(*, appointment: Appointment, actor: User | None, now:
         return 0
     local = appointment.local_starts_at
     RepeatDue.objects.filter(pk=item.pk, status=R.OPEN).update(
-        status=R.BOOKED, closed_at=now, closed_by=actor, closed_note=f"Booked for {local:%-d %B %Y}."
+        status=R.BOOKED, closed_at=now, closed_by=actor, closed_note=f"Booked for {local:{localtime.DATE_FORMAT}}."
     )
     messages_cancel_topic(topic=topic_of(item))
     return 1

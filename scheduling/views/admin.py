@@ -5,18 +5,21 @@ each with a way to reschedule or cancel it."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clinic import localtime
 from clinic.models import Closure, Location, Provider
 from clinic.roles import Role, role_required
 from clinic.services import closure_set_active, weekday_hours_set
 from scheduling import selectors
 from scheduling.forms.admin import ClosureForm, ExtraAvailabilityForm, TemplateForm, TimeOffForm, WeekdayHoursFormSet
 from scheduling.models import AvailabilityTemplate, ExtraAvailability, TimeOff
+from scheduling.services import openings
 from scheduling.views.shared import int_param
 
 HOURS_SAVED = "Hours saved for %(location)s."
@@ -56,7 +59,7 @@ def closures(request: HttpRequest) -> HttpResponse:
     # reloaded, and the admin comes back to it after each reschedule.
     closure_pk = int_param(request, "closure")
     checked = Closure.objects.in_force().filter(pk=closure_pk).first() if closure_pk else None
-    today = timezone.localdate()
+    today = localtime.clinic_today()  # closures may cover every location
     context = {
         "form": form,
         "checked": checked,
@@ -87,8 +90,7 @@ def provider_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         template_form.save()
         messages.success(request, TEMPLATE_ADDED)
         return redirect("scheduling:admin_provider", pk=provider.pk)
-    if "extra" in request.POST and extra_form.is_valid():
-        extra_form.save()
+    if "extra" in request.POST and extra_form.is_valid() and _extra_add(request, provider, extra_form):
         messages.success(request, EXTRA_ADDED)
         return redirect("scheduling:admin_provider", pk=provider.pk)
     if "time_off" in request.POST and time_off_form.is_valid():
@@ -103,10 +105,20 @@ def provider_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         "hit": selectors.appointments_hit_by_time_off(checked) if checked else [],
         "templates": AvailabilityTemplate.objects.filter(provider=provider).select_related("location"),
         "time_off": TimeOff.objects.filter(provider=provider, ends_at__gte=timezone.now()),
-        "extra": ExtraAvailability.objects.filter(provider=provider, date__gte=timezone.localdate())
+        "extra": ExtraAvailability.objects.filter(provider=provider, date__gte=localtime.clinic_today())
         .select_related("location"),
     }  # fmt: skip
     return render(request, "scheduling/admin/provider.html", context)
+
+
+def _extra_add(request: HttpRequest, provider: Provider, form) -> bool:
+    """Open the date through the one writer (who did it is recorded); its refusals go on the form."""
+    try:
+        openings.extra_availability_add(actor=request.user, provider=provider, **form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False
+    return True
 
 
 @require_POST

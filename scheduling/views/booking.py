@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from clinic import localtime
 from clinic.audit import audit_record
 from clinic.models import Location
 from clinic.roles import Role, role_required
@@ -97,13 +98,13 @@ def _search(data: dict, patient, appointment) -> dict:
     """Free slots: a week of the chosen provider, or the soonest times of any provider."""
     zone = (data["location"] or data["procedure_type"].locations.first() or Location()).zone
     now = timezone.now()
-    first_day = data["from_date"] or timezone.localtime(now, zone).date()
-    start = max(now, dt.datetime.combine(first_day, dt.time(0), tzinfo=zone))
+    first_day = data["from_date"] or localtime.today(zone, now=now)
+    start = max(now, localtime.day_start(first_day, zone))
     week = data["provider"] is not None
     search = selectors.find_slots(
         procedure_type=data["procedure_type"], location=data["location"], provider=data["provider"],
         patient=patient, start=start, exclude_appointment_id=appointment.pk if appointment else None,
-        end=dt.datetime.combine(first_day + WEEK, dt.time(0), tzinfo=zone) if week else None,
+        end=localtime.day_start(first_day + WEEK, zone) if week else None,
         limit=None if week else ANY_PROVIDER_LIMIT,
     )  # fmt: skip
     return {"search": search, "week_of": first_day if week else None, "next_week": first_day + WEEK}

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from clinic.models import Location
+from clinic import localtime
+from clinic.audit import audit_record_many
+from clinic.models import AuditEvent, Location, Provider
 from clinic.roles import Role, role_required
 from scheduling import selectors
-from scheduling.views.shared import SCHEDULING_ROLES, date_param
+from scheduling.forms.calendars import OpenDayForm
+from scheduling.services import openings
+from scheduling.services.patient_mail import preparation_of
+from scheduling.views.shared import SCHEDULING_ROLES, date_param, int_param
 
 NOT_A_PROVIDER = "Your account is not linked to a provider."
+DAY_SHEET_SEEN = "day sheet"
+DAY_OPENED = "{day} opened for {provider}."
 
 
 @never_cache
@@ -40,17 +50,59 @@ def _calendar_context(request: HttpRequest, *, days: int) -> dict:
     location = _pick(locations, request.GET.get("location"))
     if location is None:
         return {"locations": locations}
-    today = timezone.localtime(timezone.now(), location.zone).date()
+    today = localtime.today(location.zone)
     anchor = date_param(request, location.zone)
     # A week runs Monday to Sunday on the location's calendar; a day is just itself.
     first = anchor - dt.timedelta(days=anchor.weekday()) if days == 7 else anchor
     by_room = request.GET.get("view") == "rooms"
     calendar = selectors.location_calendar(location=location, first=first, days=days, by_room=by_room)
+    # Whose day this user may open from the calendar ("Open this day for ..."): heads are providers.
+    openable = [] if by_room else [h for h in calendar.heads if openings.may_open_day(user=request.user, provider=h)]
     return {
         "locations": locations, "location": location, "calendar": calendar, "by_room": by_room, "today": today,
+        "openable": openable,
         "day": anchor, "first": first, "last": first + dt.timedelta(days=days - 1),
         "previous": first - dt.timedelta(days=days), "next": first + dt.timedelta(days=days),
     }  # fmt: skip
+
+
+@role_required(*SCHEDULING_ROLES)
+def open_day(request: HttpRequest) -> HttpResponse:
+    """Open a by-appointment or closed weekday for one provider (extra availability)."""
+    location, provider, the_day = _opening_target(request)
+    if not openings.may_open_day(user=request.user, provider=provider):
+        raise PermissionDenied(openings.NOT_YOUR_DAY)
+    form = OpenDayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            openings.extra_availability_add(
+                actor=request.user, provider=provider, location=location, date=the_day, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, DAY_OPENED.format(provider=provider, day=f"{the_day:{localtime.DAY_FORMAT}}"))
+            return redirect(f"{reverse('scheduling:day')}?location={location.pk}&date={the_day:%Y-%m-%d}")
+    context = {"form": form, "location": location, "provider": provider, "day": the_day}
+    return render(request, "scheduling/open_day.html", context)
+
+
+def _opening_target(request: HttpRequest) -> tuple[Location, Provider, dt.date]:
+    """The location, one of its active providers and the date asked for; 404 for anything else."""
+    location_pk, provider_pk = int_param(request, "location"), int_param(request, "provider")
+    location = get_object_or_404(Location, pk=location_pk or 0, is_active=True)
+    provider = get_object_or_404(Provider, pk=provider_pk or 0, is_active=True, locations=location)
+    try:
+        the_day = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        raise Http404 from None
+    return location, provider, the_day
+
+
+def _errors_to_form(form: OpenDayForm, exc: ValidationError) -> None:
+    """The service's refusals next to the field they concern (the date is not a field here)."""
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 def _pick(locations: list[Location], wanted: str | None) -> Location | None:
@@ -66,13 +118,35 @@ def my_day(request: HttpRequest) -> HttpResponse:
     provider = selectors.provider_for_user(request.user)
     if provider is None:
         return render(request, "scheduling/my_day.html", {"error": NOT_A_PROVIDER})
-    # The day is counted on the wall clock of the provider's (first) location.
+    context = _provider_day(request, provider)
+    context["appointments"] = selectors.appointments_between(
+        start=context["start"], end=context["end"], provider=provider
+    )
+    return render(request, "scheduling/my_day.html", context)
+
+
+@never_cache
+@role_required(Role.PROVIDER)
+def day_sheet(request: HttpRequest) -> HttpResponse:
+    """The provider's day on paper: who, when, what, where and how to prepare, in time order."""
+    provider = selectors.provider_for_user(request.user)
+    if provider is None:
+        return render(request, "scheduling/my_day.html", {"error": NOT_A_PROVIDER})
+    context = _provider_day(request, provider)
+    appointments = selectors.day_sheet_appointments(start=context["start"], end=context["end"], provider=provider)
+    rows = [(appointment, preparation_of(appointment)) for appointment in appointments]
+    # The sheet shows each patient's name, date of birth and record number: one view each.
+    patients = [appointment.patient for appointment in appointments]
+    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=patients, summary=DAY_SHEET_SEEN)
+    context["rows"] = rows
+    return render(request, "scheduling/day_sheet.html", context)
+
+
+def _provider_day(request: HttpRequest, provider: Provider) -> dict:
+    """The day asked for, counted on the wall clock of the provider's (first) location."""
     home = next(iter(provider.locations.all()), None)
     zone = home.zone if home else timezone.get_current_timezone()
     the_day = date_param(request, zone)
-    start = dt.datetime.combine(the_day, dt.time(0), tzinfo=zone)
-    end = dt.datetime.combine(the_day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-    appointments = selectors.appointments_between(start=start, end=end, provider=provider)
-    context = {"provider": provider, "home": home, "day": the_day, "appointments": appointments,
-               "previous": the_day - dt.timedelta(days=1), "next": the_day + dt.timedelta(days=1)}  # fmt: skip
-    return render(request, "scheduling/my_day.html", context)
+    start, end = localtime.day_bounds(the_day, zone)
+    return {"provider": provider, "home": home, "day": the_day, "start": start, "end": end,
+            "previous": the_day - dt.timedelta(days=1), "next": the_day + dt.timedelta(days=1)}  # fmt: skip

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from clinic import localtime
 from clinic.audit import audit_record
 from clinic.models import AuditEvent, Location
 from scheduling import lifecycle, links, selectors
@@ -104,7 +105,7 @@ def _context(appointment: Appointment, **extra) -> dict:
         "appointment": appointment,
         "first_name": appointment.patient.first_name,
         "location": appointment.location,
-        "date": f"{local:%A %-d %B %Y}",
+        "date": f"{local:{localtime.DAY_FORMAT}}",
         "time": f"{local:%-I:%M %p}",
         "zone": f"{local:%Z}",
         **extra,
@@ -150,7 +151,7 @@ def _follow_up_context(check: FollowUp, form: FollowUpAnswerForm) -> dict:
         "form": form,
         "first_name": appointment.patient.first_name,
         "location": appointment.location,
-        "visit_date": f"{local:%A %-d %B %Y}",
+        "visit_date": f"{local:{localtime.DAY_FORMAT}}",
         "answered_on": check.answered_at.astimezone(appointment.location.zone) if check.answered_at else None,
     }
 

@@ -10,10 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from clinic import localtime
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.roles import Role, role_required
@@ -67,7 +67,7 @@ def _close_with_note(request: HttpRequest, *, close, needs_note: str, done: str)
 @never_cache
 @role_required(Role.SCHEDULER)
 def repeat_due(request: HttpRequest) -> HttpResponse:
-    context = {"items": selectors.repeats_due_open(), "today": timezone.localdate()}
+    context = {"items": selectors.repeats_due_open(), "today": localtime.clinic_today()}
     return render(request, "scheduling/repeat_due.html", context)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from django.utils import timezone
 
+from clinic import localtime
 from clinic.roles import Role
 
 # Clinic admins too: a closure or time off they add lists the appointments it hits, and they
@@ -19,7 +19,7 @@ def date_param(request: HttpRequest, zone) -> dt.date:
     try:
         return dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
-        return timezone.localtime(timezone.now(), zone).date()
+        return localtime.today(zone)
 
 
 def int_param(request: HttpRequest, name: str) -> int | None:

@@ -120,7 +120,8 @@ def test_finder_says_when_the_repeat_policy_pushes_the_earliest_date_out(client,
     assert days[0] == "Tuesday 22 December 2026"
     first_slots = content[content.index("Tuesday 22 December 2026</th>") :]
     first_time = re.search(r'class="btn [^"]*slot-chip"[^>]*>(\d+:\d+ [AP]M)</a>', first_slots).group(1)
-    assert first_time == "9:00 AM"  # 21 days to the minute
+    # Policy days are calendar days: the whole 21st day is open, from the first grid time.
+    assert first_time == "8:30 AM"
 
 
 def test_repeat_policy_dates_are_calendar_days_where_the_clinic_is_not_utc(client, scheduler, world):
