@@ -55,6 +55,10 @@ REFERRAL_REQUIRED = (
 )
 REFERRAL_NOT_BOOKABLE = "Referral {reference} is {status}; only accepted referrals can be booked."
 REFERRAL_OTHER_PATIENT = "That referral is for another patient."
+REFERRAL_JUST_SCHEDULED = (
+    "Referral {reference} was just scheduled by someone else: {appointment} "
+    "Open that appointment to change it; nothing was booked."
+)
 CANCEL_NEEDS_REASON = "Give a reason for cancelling."
 OVERRIDE_ONLY_REPEAT = "Only the repeat policy may be overridden, and only by a provider with a reason."
 NOT_ACTIVE = "This appointment is cancelled: book a new one instead."
@@ -201,6 +205,24 @@ def _check_referral(*, patient: Patient, referral: Referral | None) -> None:
         raise ValidationError(REFERRAL_REQUIRED, code="referral_required")
 
 
+def _lock_referral(referral: Referral | None) -> Referral | None:
+    """Re-read the referral under a row lock, so that of two bookings of one referral's
+    first visit at once the second sees the first's commit (and is refused) instead of
+    failing on the referral's status change."""
+    if referral is None:
+        return None
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    if locked.status == Referral.Status.SCHEDULED:
+        # Booked by someone else since this scheduler looked: booking again would give the
+        # patient a second first visit, so say which appointment holds it.
+        first = locked.appointments.active().select_related("procedure_type", "provider", "location").first()
+        raise ValidationError(
+            REFERRAL_JUST_SCHEDULED.format(reference=locked.reference, appointment=describe(first) if first else ""),
+            code="referral_scheduled",
+        )
+    return locked
+
+
 def _alternatives(**search) -> list[Slot]:
     return find_slots(limit=5, **search).slots
 
@@ -231,6 +253,7 @@ def appointment_book(
     override = _override_allowed(actor, repeat_override_reason)
     try:
         with transaction.atomic():
+            referral = _lock_referral(referral)
             _check_referral(patient=patient, referral=referral)
             chosen_room = check_slot(
                 procedure_type=procedure_type,

@@ -116,9 +116,18 @@ def _book_or_move(request, data, patient, referral, appointment) -> Appointment:
         raise ValidationError(services.REFERRAL_REQUIRED)
     return services.appointment_book(
         patient=patient, procedure_type=data["procedure_type"], location=data["location"],
-        provider=data["provider"], referral=referral if referral and referral.status == "accepted" else None,
-        **common,
+        provider=data["provider"], referral=_first_visit_referral(referral), **common,
     )  # fmt: skip
+
+
+def _first_visit_referral(referral: Referral | None) -> Referral | None:
+    """The referral this booking may be the first visit of. A scheduled one is passed on too:
+    it may have been scheduled by someone else since this page was read, and only the
+    service, under the referral's lock, can tell and refuse. Other statuses (completed,
+    e.g. from the repeat-due queue) book a later appointment without the referral link."""
+    if referral is not None and referral.status in (Referral.Status.ACCEPTED, Referral.Status.SCHEDULED):
+        return referral
+    return None
 
 
 @never_cache
