@@ -303,6 +303,19 @@ def appointments_hit_by_closure(closure) -> list[Appointment]:
     return list(hit.select_related("patient", "procedure_type", "provider", "location").order_by("starts_at"))
 
 
+def appointments_in_extra_availability(extra) -> list[Appointment]:
+    """Active appointments booked in the hours a provider opened on one date."""
+    zone = extra.location.zone
+    start = dt.datetime.combine(extra.date, extra.starts, tzinfo=zone)
+    end = dt.datetime.combine(extra.date, extra.ends, tzinfo=zone)
+    return list(
+        Appointment.objects.active()
+        .filter(provider=extra.provider_id, location=extra.location_id, starts_at__gte=start, starts_at__lt=end)
+        .select_related("patient", "procedure_type", "provider", "location")
+        .order_by("starts_at")
+    )
+
+
 def appointments_hit_by_time_off(time_off) -> list[Appointment]:
     return list(
         Appointment.objects.active()
