@@ -173,3 +173,23 @@ def test_only_clinic_admins_reach_the_removal_pages(client, scheduler, world):
     assert client.get(reverse("scheduling:admin_closure_remove", args=[closure.pk])).status_code == 404
     assert client.post(reverse("scheduling:admin_time_off_remove", args=[time_off.pk])).status_code == 404
     assert TimeOff.objects.exists()
+
+
+def test_the_removal_page_query_count_does_not_grow_with_the_appointments(client, clinic_admin, scheduler, world,
+                                                                          django_assert_num_queries):  # fmt: skip
+    book(world, scheduler, 1, 9)
+    closure = Closure.objects.create(start_date=dt.date(2026, 12, 1), end_date=dt.date(2026, 12, 1), reason="Ice")
+    client.force_login(clinic_admin)
+    url = reverse("scheduling:admin_closure_remove", args=[closure.pk])
+    # 1 session, 2 user, 3-4 permissions, 5 the closure with its location, 6 locations (a
+    # closure of all), 7 the appointments in it with patient, procedure, provider and
+    # location joined, 8-10 savepoint, session save, release
+    with django_assert_num_queries(10):
+        client.get(url)
+    for day in (2, 3, 7):
+        book(world, scheduler, day, 9)
+    closure.end_date = dt.date(2026, 12, 7)
+    closure.save()
+    with django_assert_num_queries(10):
+        response = client.get(url)
+    assert "4 booked appointments fall in it." in response.content.decode()
