@@ -1,4 +1,4 @@
-"""Writes on the clinic's shared data: role groups and the holiday calendar."""
+"""Writes on the clinic's shared data: role groups, the holiday calendar and closures."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections import defaultdict
 
 import holidays
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import models, transaction
 
 from clinic import localtime
-from clinic.models import Closure, HolidayRule, OpeningRange, WeekdayHours
+from clinic.models import Closure, HolidayRule, OpeningRange, User, WeekdayHours
 from clinic.roles import Role
 
 OBSERVED_SUFFIX = " (observed)"
@@ -101,8 +102,21 @@ def weekday_hours_set(*, location, weekday: int, mode: str, ranges: list[tuple[d
     return day
 
 
-def closure_set_active(*, closure: Closure, active: bool) -> Closure:
+def calendar_change_record(*, actor: User, obj: models.Model, action_flag: int, message: str) -> None:
+    """Record who changed or removed a calendar row (closure, time off, provider hours): in
+    Django's admin log, where clinic admins see each object's history. Call it before a
+    delete, while the row still has its id."""
+    LogEntry.objects.log_actions(
+        user_id=actor.pk, queryset=[obj], action_flag=action_flag, change_message=message, single_object=True
+    )
+
+
+@transaction.atomic
+def closure_set_active(*, closure: Closure, active: bool, actor: User) -> Closure:
     """Remove (inactive) or restore a closure; holidays stay as rows so roll-forward keeps off."""
     closure.is_active = active
     closure.save(update_fields=["is_active"])
+    calendar_change_record(
+        actor=actor, obj=closure, action_flag=CHANGE, message="Restored." if active else "Removed: open on those days."
+    )
     return closure

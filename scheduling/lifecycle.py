@@ -130,8 +130,15 @@ def event_record(
         at=at,
         before=before or {},
         after=after or {},
-        note=note[:300],
+        note=_fit_note(note),
     )
+
+
+def _fit_note(note: str) -> str:
+    """A note longer than the history's column is cut visibly ("…"), never silently: the
+    full text stays where it was written (e.g. the patient's request)."""
+    limit = AppointmentEvent._meta.get_field("note").max_length
+    return note if len(note) <= limit else note[: limit - 1].rstrip() + "…"
 
 
 def status_change(appointment: Appointment, status: str, *, actor, now, note="", extra=None) -> Appointment:

@@ -7,7 +7,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -338,6 +337,19 @@ def appointments_hit_by_closure(closure) -> list[Appointment]:
     return list(hit.select_related("patient", "procedure_type", "provider", "location").order_by("starts_at"))
 
 
+def appointments_in_extra_availability(extra) -> list[Appointment]:
+    """Active appointments booked in the hours a provider opened on one date."""
+    zone = extra.location.zone
+    start = dt.datetime.combine(extra.date, extra.starts, tzinfo=zone)
+    end = dt.datetime.combine(extra.date, extra.ends, tzinfo=zone)
+    return list(
+        Appointment.objects.active()
+        .filter(provider=extra.provider_id, location=extra.location_id, starts_at__gte=start, starts_at__lt=end)
+        .select_related("patient", "procedure_type", "provider", "location")
+        .order_by("starts_at")
+    )
+
+
 def appointments_hit_by_time_off(time_off) -> list[Appointment]:
     return list(
         Appointment.objects.active()
@@ -448,15 +460,11 @@ def repeat_candidates() -> QuerySet[Appointment]:
 
 
 def repeats_due_open() -> QuerySet[RepeatDue]:
-    """The "repeat due" queue, earliest first, with what each row shows and the referral the
-    slot finder needs to know the patient (the last appointment's, else the latest)."""
-    latest_referral = Referral.objects.filter(patient=OuterRef("patient")).order_by("-received_at", "-pk")
+    """The "repeat due" queue, earliest first, with what each row shows (its finder link
+    names the patient: a returning patient books without a referral)."""
     return (
         RepeatDue.objects.filter(status=RepeatDue.Status.OPEN)
         .select_related("patient", "procedure_type", "last_appointment__location", "last_appointment__provider")
-        .annotate(
-            finder_referral_id=Coalesce(F("last_appointment__referral_id"), Subquery(latest_referral.values("pk")[:1]))
-        )
         .order_by("earliest_date", "pk")
     )
 

@@ -29,7 +29,9 @@ urlpatterns = [
     path("admin/hours/<int:location_pk>/", admin.hours, name="admin_hours"),
     path("admin/closures/", admin.closures, name="admin_closures"),
     path("admin/closures/<int:pk>/toggle/", admin.closure_toggle, name="admin_closure_toggle"),
+    path("admin/closures/<int:pk>/remove/", admin.closure_remove, name="admin_closure_remove"),
     path("admin/providers/<int:pk>/", admin.provider_calendar, name="admin_provider"),
     path("admin/templates/<int:pk>/delete/", admin.template_delete, name="admin_template_delete"),
     path("admin/extra/<int:pk>/delete/", admin.extra_delete, name="admin_extra_delete"),
+    path("admin/time-off/<int:pk>/remove/", admin.time_off_remove, name="admin_time_off_remove"),
 ]

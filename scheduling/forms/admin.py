@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from clinic import localtime
 from clinic.models import Closure, Location, Weekday, WeekdayHours
+from clinic.validators import validate_clinic_date
 from scheduling.models import AvailabilityTemplate, ExtraAvailability, TimeOff
 
 RANGES_FORMAT = "Write ranges as 08:30-12:00, 13:00-16:30."
@@ -62,6 +63,12 @@ class WeekdayHoursForm(forms.Form):
 WeekdayHoursFormSet = forms.formset_factory(WeekdayHoursForm, extra=0, min_num=7, max_num=7)
 
 
+def bound_clinic_dates(form: forms.BaseForm, *names: str) -> None:
+    """Give the named date (or datetime) fields the clinic calendar's bounds."""
+    for name in names:
+        form.fields[name].validators.append(validate_clinic_date)
+
+
 class ClosureForm(forms.ModelForm):
     class Meta:
         model = Closure
@@ -71,6 +78,10 @@ class ClosureForm(forms.ModelForm):
             "end_date": forms.DateInput(attrs={"type": "date"}),
         }
         labels = {"location": "Location (empty: all locations)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bound_clinic_dates(self, "start_date", "end_date")
 
     def clean(self):
         cleaned = super().clean()
@@ -93,6 +104,7 @@ class TemplateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.provider = provider
         self.fields["location"].queryset = Location.objects.filter(is_active=True)
+        bound_clinic_dates(self, "effective_from", "effective_to")
 
 
 class TimeOffForm(forms.ModelForm):
@@ -107,6 +119,7 @@ class TimeOffForm(forms.ModelForm):
     def __init__(self, *args, provider, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.provider = provider
+        bound_clinic_dates(self, "starts_at", "ends_at")
 
     def clean(self):
         cleaned = super().clean()
@@ -130,6 +143,7 @@ class ExtraAvailabilityForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.provider = provider
         self.fields["location"].queryset = Location.objects.filter(is_active=True)
+        bound_clinic_dates(self, "date")
 
     def clean_date(self) -> dt.date:
         date = self.cleaned_data["date"]

@@ -11,10 +11,12 @@ from clinic import localtime
 from clinic.models import Location, ProcedureType, Provider
 from scheduling.lifecycle import can_transition, next_step_hint, statuses_allowed_now, timing_problem
 from scheduling.models import Appointment
+from scheduling.services.booking import CANCEL_NEEDS_REASON
 
 FROM_DATE_IN_PAST = "Search from today or later."
 # The largest primary key the databases store: a bigger number in ?patient= is no patient.
 MAX_PK = 2**63 - 1
+REASON_TOO_LONG = "Keep it to %(limit_value)d characters (it has %(show_value)d)."
 
 
 class SlotSearchForm(forms.Form):
@@ -56,12 +58,21 @@ class BookForm(forms.Form):
     patient = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
     offered_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     repeat_override_reason = forms.CharField(
-        required=False, max_length=300, label="Override the repeat policy because (providers only)"
-    )
+        required=False, max_length=300, label="Override the repeat policy because (providers only)",
+        error_messages={"max_length": REASON_TOO_LONG},
+    )  # fmt: skip
+
+    def slot_unreadable(self) -> bool:
+        """Whether a hidden field (what the finder offered) is broken, as opposed to the one
+        field the user types, whose error is shown next to it."""
+        return any(name != "repeat_override_reason" for name in self.errors)
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=300, label="Reason for cancelling")
+    reason = forms.CharField(
+        max_length=300, label="Reason for cancelling",
+        error_messages={"required": CANCEL_NEEDS_REASON, "max_length": REASON_TOO_LONG},
+    )  # fmt: skip
 
 
 class StatusForm(forms.Form):

@@ -61,6 +61,10 @@ REFERRAL_REQUIRED = (
 PATIENT_REQUIRED = "Pick the patient first: the finder offers only times that can be booked for them."
 REFERRAL_NOT_BOOKABLE = "Referral {reference} is {status}; only accepted referrals can be booked."
 REFERRAL_OTHER_PATIENT = "That referral is for another patient."
+REFERRAL_JUST_SCHEDULED = (
+    "Referral {reference} was just scheduled by someone else: {appointment} "
+    "Open that appointment to change it; nothing was booked."
+)
 CANCEL_NEEDS_REASON = "Give a reason for cancelling."
 OVERRIDE_ONLY_REPEAT = "Only the repeat policy may be overridden, and only by a provider with a reason."
 NOT_ACTIVE = "This appointment is cancelled: book a new one instead."
@@ -197,13 +201,15 @@ def booking_referral(*, patient: Patient | None, referral: Referral | None) -> R
     what is missing.
 
     Referral-only: a patient with no active or past appointment needs an accepted referral.
-    A returning patient books without one; a referral given for them that is no longer
-    accepted (scheduled, completed) is only context and is not linked.
+    A returning patient books without one; a referral given for them that is completed (the
+    repeat-due path) is only context and is not linked; one already scheduled is refused.
     """
     if patient is None:
         raise ValidationError(PATIENT_REQUIRED, code="patient_required")
     if referral is not None and referral.patient_id != patient.pk:
         raise ValidationError(REFERRAL_OTHER_PATIENT, code="referral_patient")
+    if referral is not None:
+        _refuse_if_scheduled(referral)
     if referral is not None and referral.status == Referral.Status.ACCEPTED:
         return referral
     if Appointment.objects.filter(patient=patient).active().exists():
@@ -214,6 +220,28 @@ def booking_referral(*, patient: Patient | None, referral: Referral | None) -> R
             code="referral_status",
         )
     raise ValidationError(REFERRAL_REQUIRED, code="referral_required")
+
+
+def _lock_referral(referral: Referral | None) -> Referral | None:
+    """Re-read the referral under a row lock, so that of two bookings of one referral's
+    first visit at once the second sees the first's commit (and is refused by
+    booking_referral) instead of failing on the referral's status change."""
+    if referral is None:
+        return None
+    return Referral.objects.select_for_update().get(pk=referral.pk)
+
+
+def _refuse_if_scheduled(referral: Referral) -> None:
+    """A referral already scheduled was booked by someone else since this scheduler looked
+    (its first visit is a queue item): booking it again would give the patient a second
+    first visit, so say which appointment holds it."""
+    if referral.status != Referral.Status.SCHEDULED:
+        return
+    first = referral.appointments.active().select_related("procedure_type", "provider", "location").first()
+    raise ValidationError(
+        REFERRAL_JUST_SCHEDULED.format(reference=referral.reference, appointment=describe(first) if first else ""),
+        code="referral_scheduled",
+    )
 
 
 def _alternatives(**search) -> list[Slot]:
@@ -246,7 +274,7 @@ def appointment_book(
     override = _override_allowed(actor, repeat_override_reason)
     try:
         with transaction.atomic():
-            referral = booking_referral(patient=patient, referral=referral)
+            referral = booking_referral(patient=patient, referral=_lock_referral(referral))
             chosen_room = check_slot(
                 procedure_type=procedure_type,
                 location=location,

@@ -51,7 +51,7 @@ def patient_request_submit(
         action=f"patient_asked_{kind}",
         actor=None,
         at=now,
-        after={"request": request.pk, "kind": kind},
+        after={"request": request.pk, "kind": kind, "reason": reason},  # in full: the note may be cut
         note=f"Patient asked to {kind}: {reason}" if reason else f"Patient asked to {kind}.",
     )
     return request

@@ -20,6 +20,7 @@ from scheduling import selectors
 from scheduling.forms.admin import ClosureForm, ExtraAvailabilityForm, TemplateForm, TimeOffForm, WeekdayHoursFormSet
 from scheduling.models import AvailabilityTemplate, ExtraAvailability, TimeOff
 from scheduling.services import openings
+from scheduling.services import provider_calendar as calendar_services
 from scheduling.views.shared import int_param
 
 HOURS_SAVED = "Hours saved for %(location)s."
@@ -27,6 +28,18 @@ CLOSURE_ADDED = "Closure added."
 TIME_OFF_ADDED = "Time off added."
 TEMPLATE_ADDED = "Weekly hours added."
 EXTRA_ADDED = "Extra hours added for that date."
+CLOSURE_RESTORED = "%(reason)s restored."
+CLOSURE_REMOVED = "%(reason)s removed: open on those days."
+TIME_OFF_REMOVED = "Time off removed: %(provider)s is available then again."
+EXTRA_REMOVED = "Extra hours on %(date)s removed."
+STILL_BOOKED = " The %(count)s appointment%(plural)s booked in it stay%(verb)s booked."
+# What removing each row does to the appointments booked in it, for the confirm page.
+CLOSURE_REMOVE_EFFECT = "Removing it reopens those days; these appointments stay booked."
+TIME_OFF_REMOVE_EFFECT = "Removing it makes the provider available then; these appointments stay booked."
+EXTRA_REMOVE_EFFECT = (
+    "Removing it closes that date again: these appointments stay booked but fall outside the provider's hours, "
+    "so reschedule or cancel each."
+)
 
 
 @role_required(Role.CLINIC_ADMIN)
@@ -69,14 +82,45 @@ def closures(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/admin/closures.html", context)
 
 
+def _still_booked(affected: list) -> str:
+    if not affected:
+        return ""
+    many = len(affected) != 1
+    return STILL_BOOKED % {"count": len(affected), "plural": "s" if many else "", "verb": "" if many else "s"}
+
+
+def _confirm_removal(request, *, what: str, effect: str, affected: list, back: str, action: str = "", fields=None):
+    """The page before a removal: what goes, and the appointments booked in it."""
+    context = {"what": what, "effect": effect, "affected": affected, "back": back, "action": action,
+               "fields": fields or {}}  # fmt: skip
+    return render(request, "scheduling/admin/remove.html", context)
+
+
+@role_required(Role.CLINIC_ADMIN)
+def closure_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm removing a closure; the button posts to closure_toggle."""
+    closure = get_object_or_404(Closure.objects.select_related("location"), pk=pk, is_active=True)
+    return _confirm_removal(
+        request, what=f"{closure.reason} ({closure.location or 'all locations'}, {closure.start_date:%-d %b %Y}"
+        f"{f' to {closure.end_date:%-d %b %Y}' if closure.end_date != closure.start_date else ''})",
+        effect=CLOSURE_REMOVE_EFFECT, affected=selectors.appointments_hit_by_closure(closure),
+        back=reverse("scheduling:admin_closures"), action=reverse("scheduling:admin_closure_toggle", args=[pk]),
+        fields={"active": "0"},
+    )  # fmt: skip
+
+
 @require_POST
 @role_required(Role.CLINIC_ADMIN)
 def closure_toggle(request: HttpRequest, pk: int) -> HttpResponse:
-    closure = closure_set_active(closure=get_object_or_404(Closure, pk=pk), active=request.POST.get("active") == "1")
-    messages.success(request, f"{closure.reason} {'restored' if closure.is_active else 'removed: open on those days'}.")
+    closure = get_object_or_404(Closure, pk=pk)
+    active = request.POST.get("active") == "1"
+    affected = [] if active else selectors.appointments_hit_by_closure(closure)
+    closure = closure_set_active(closure=closure, active=active, actor=request.user)
     if closure.is_active:
+        messages.success(request, CLOSURE_RESTORED % {"reason": closure.reason})
         # Appointments may have been booked while it was off: list any it now hits.
         return redirect(f"{reverse('scheduling:admin_closures')}?closure={closure.pk}")
+    messages.success(request, CLOSURE_REMOVED % {"reason": closure.reason} + _still_booked(affected))
     return redirect("scheduling:admin_closures")
 
 
@@ -121,17 +165,45 @@ def _extra_add(request: HttpRequest, provider: Provider, form) -> bool:
     return True
 
 
-@require_POST
+@role_required(Role.CLINIC_ADMIN)
+def time_off_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what removing this time off affects; POST: remove it."""
+    time_off = get_object_or_404(TimeOff.objects.select_related("provider"), pk=pk)
+    affected = selectors.appointments_hit_by_time_off(time_off)
+    back = reverse("scheduling:admin_provider", args=[time_off.provider_id])
+    if request.method == "POST":
+        calendar_services.time_off_remove(time_off=time_off, actor=request.user)
+        messages.success(request, TIME_OFF_REMOVED % {"provider": time_off.provider} + _still_booked(affected))
+        return redirect(back)
+    zone = timezone.get_current_timezone()
+    starts, ends = (f"{timezone.localtime(moment, zone):%a %-d %b %Y %-I:%M %p}" for moment in
+                    (time_off.starts_at, time_off.ends_at))  # fmt: skip
+    return _confirm_removal(
+        request, what=f"{time_off.provider}'s time off, {starts} to {ends}",
+        effect=TIME_OFF_REMOVE_EFFECT, affected=affected, back=back,
+    )  # fmt: skip
+
+
 @role_required(Role.CLINIC_ADMIN)
 def extra_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    extra = get_object_or_404(ExtraAvailability, pk=pk)
-    extra.delete()
-    return redirect("scheduling:admin_provider", pk=extra.provider_id)
+    """GET: the appointments booked in these extra hours; POST: remove them."""
+    extra = get_object_or_404(ExtraAvailability.objects.select_related("provider", "location"), pk=pk)
+    affected = selectors.appointments_in_extra_availability(extra)
+    back = reverse("scheduling:admin_provider", args=[extra.provider_id])
+    if request.method == "POST":
+        calendar_services.extra_availability_remove(extra=extra, actor=request.user)
+        messages.success(request, EXTRA_REMOVED % {"date": f"{extra.date:%-d %b %Y}"} + _still_booked(affected))
+        return redirect(back)
+    return _confirm_removal(
+        request, what=f"{extra.provider}'s extra hours on {extra.date:%a %-d %b %Y}, {extra.starts:%H:%M}-"
+        f"{extra.ends:%H:%M} at {extra.location.name}",
+        effect=EXTRA_REMOVE_EFFECT, affected=affected, back=back,
+    )  # fmt: skip
 
 
 @require_POST
 @role_required(Role.CLINIC_ADMIN)
 def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(AvailabilityTemplate, pk=pk)
-    template.delete()
+    calendar_services.template_remove(template=template, actor=request.user)
     return redirect("scheduling:admin_provider", pk=template.provider_id)

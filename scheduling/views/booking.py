@@ -178,7 +178,7 @@ def _subject(data: dict):
 def book(request: HttpRequest) -> HttpResponse:
     """Confirm (GET) then book or move (POST) the slot the finder offered."""
     form = BookForm(request.POST or request.GET or None)
-    if not form.is_valid():
+    if not form.is_valid() and (not form.is_bound or form.slot_unreadable()):
         messages.error(request, "That slot could not be read; please search again.")
         return redirect("scheduling:find")
     data = form.cleaned_data
@@ -217,14 +217,17 @@ def _book_or_move(request, data, patient, referral, appointment) -> Appointment:
 @never_cache
 @role_required(*SCHEDULING_ROLES)
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = selectors.get_appointment(pk)
+    return _appointment_page(request, selectors.get_appointment(pk))
+
+
+def _appointment_page(request: HttpRequest, appointment: Appointment, *, cancel_form=None, status=200):
     context = {
         "appointment": appointment,
         "events": appointment.events.select_related("actor"),
-        "cancel_form": CancelForm(),
+        "cancel_form": cancel_form or CancelForm(),
         "status_form": StatusForm(appointment=appointment),
     }
-    return render(request, "scheduling/appointment.html", context)
+    return render(request, "scheduling/appointment.html", context, status=status)
 
 
 @require_POST
@@ -232,9 +235,10 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = selectors.get_appointment(pk)
     form = CancelForm(request.POST)
+    if not form.is_valid():
+        # The page again with the reason as typed and what is wrong with it beside it.
+        return _appointment_page(request, appointment, cancel_form=form, status=400)
     try:
-        if not form.is_valid():
-            raise ValidationError(services.CANCEL_NEEDS_REASON)
         services.appointment_cancel(appointment=appointment, actor=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

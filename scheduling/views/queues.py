@@ -33,31 +33,37 @@ ALREADY_HANDLED = "That request was already handled."
 
 @never_cache
 @role_required(Role.SCHEDULER)
-def no_response(request: HttpRequest) -> HttpResponse:
-    rows = selectors.follow_ups_no_response()
-    return render(request, "scheduling/no_response.html", {"follow_ups": rows})
+def no_response(request: HttpRequest, *, failed=None, status: int = 200) -> HttpResponse:
+    context = {"follow_ups": selectors.follow_ups_no_response(), "failed": failed}
+    return render(request, "scheduling/no_response.html", context, status=status)
 
 
 @require_POST
 @role_required(Role.SCHEDULER)
 def follow_up_close(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = selectors.get_follow_up(pk)
+    form = QueueNoteForm(request.POST, needs_note=follow_ups.CLOSE_NEEDS_NOTE)
+    if not form.is_valid():
+        return no_response(request, failed=_failed(follow_up.pk, form), status=400)
     _close_with_note(
         request,
-        close=lambda note: follow_ups.follow_up_close(follow_up=follow_up, actor=request.user, note=note),
-        needs_note=follow_ups.CLOSE_NEEDS_NOTE,
+        close=lambda: follow_ups.follow_up_close(
+            follow_up=follow_up, actor=request.user, note=form.cleaned_data["note"]
+        ),
         done=FOLLOW_UP_CLOSED % {"patient": follow_up.appointment.patient.full_name},
     )
     return redirect("scheduling:no_response")
 
 
-def _close_with_note(request: HttpRequest, *, close, needs_note: str, done: str) -> None:
+def _failed(pk: int, form: QueueNoteForm) -> dict:
+    """The one row whose note was refused: its text as typed and why, for the queue page."""
+    return {"pk": pk, "note": form.data.get("note", ""), "errors": form.errors.get("note", [])}
+
+
+def _close_with_note(request: HttpRequest, *, close, done: str) -> None:
     """Take a queue item off with the staff member's note; say what happened either way."""
-    form = QueueNoteForm(request.POST)
     try:
-        if not form.is_valid():
-            raise ValidationError(needs_note)
-        close(form.cleaned_data["note"])
+        close()
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -66,19 +72,21 @@ def _close_with_note(request: HttpRequest, *, close, needs_note: str, done: str)
 
 @never_cache
 @role_required(Role.SCHEDULER)
-def repeat_due(request: HttpRequest) -> HttpResponse:
-    context = {"items": selectors.repeats_due_open(), "today": localtime.clinic_today()}
-    return render(request, "scheduling/repeat_due.html", context)
+def repeat_due(request: HttpRequest, *, failed=None, status: int = 200) -> HttpResponse:
+    context = {"items": selectors.repeats_due_open(), "today": localtime.clinic_today(), "failed": failed}
+    return render(request, "scheduling/repeat_due.html", context, status=status)
 
 
 @require_POST
 @role_required(Role.SCHEDULER)
 def repeat_due_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.get_repeat_due(pk)
+    form = QueueNoteForm(request.POST, needs_note=repeats.DISMISS_NEEDS_NOTE)
+    if not form.is_valid():
+        return repeat_due(request, failed=_failed(item.pk, form), status=400)
     _close_with_note(
         request,
-        close=lambda note: repeats.repeat_due_dismiss(item=item, actor=request.user, note=note),
-        needs_note=repeats.DISMISS_NEEDS_NOTE,
+        close=lambda: repeats.repeat_due_dismiss(item=item, actor=request.user, note=form.cleaned_data["note"]),
         done=REPEAT_DISMISSED % {"patient": item.patient.full_name},
     )
     return redirect("scheduling:repeat_due")

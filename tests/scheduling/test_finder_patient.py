@@ -7,6 +7,7 @@ import re
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from clinic.models import AuditEvent
@@ -74,17 +75,26 @@ def test_a_returning_patient_books_the_next_appointment_through_finder_and_book_
     assert second.referral is None
 
 
-def test_a_returning_patients_scheduled_referral_is_context_not_a_refusal(scheduler, world):
-    """The repeat-due page opens the finder with the patient's (now scheduled) referral: the
-    booking goes through without linking it, as the finder promised."""
-    first_visit(world, scheduler)
+def test_a_referral_already_scheduled_is_refused_up_front_and_at_booking(client, scheduler, world):
+    """A stale queue page's referral whose first visit someone else booked meanwhile: the
+    finder says so instead of offering times, and the booking refuses it (a second first visit
+    would be a second consultation), naming the appointment that holds it."""
+    first = first_visit(world, scheduler)
     world.referral.refresh_from_db()
     assert world.referral.status == "scheduled"
-    second = booking.appointment_book(
-        actor=scheduler, patient=world.patient, procedure_type=world.epidural, location=world.location,
-        provider=world.provider, starts_at=local(world.location, 2026, 12, 2, 9), referral=world.referral, now=NOW,
-    )  # fmt: skip
-    assert second.referral is None
+    message = booking.REFERRAL_JUST_SCHEDULED.format(
+        reference=world.referral.reference, appointment=booking.describe(first)
+    )
+    client.force_login(scheduler)
+    content = finder(client, referral=world.referral.pk, procedure_type=world.consult.pk)
+    assert html.escape(message) in content
+    assert chips(content) == []
+    with pytest.raises(ValidationError) as refused:
+        booking.appointment_book(
+            actor=scheduler, patient=world.patient, procedure_type=world.epidural, location=world.location,
+            provider=world.provider, starts_at=local(world.location, 2026, 12, 2, 9), referral=world.referral, now=NOW,
+        )  # fmt: skip
+    assert refused.value.messages == [message]
 
 
 def test_a_new_patient_without_an_accepted_referral_is_told_up_front_and_offered_nothing(client, scheduler, world):

@@ -384,3 +384,21 @@ def test_no_response_queue_query_count_is_constant(client, world, scheduler, dja
         _unanswered(world, 8, first=2)
         with django_assert_num_queries(8):
             assert client.get(url).content.decode().count("Close<span") == 10
+
+
+def test_a_too_long_close_note_is_refused_beside_the_field_with_the_text_kept(client, world, scheduler, procedures):
+    """Before, any refused note redirected with "write what happened" and lost the text."""
+    from scheduling.forms.queues import NOTE_TOO_LONG
+
+    follow_up = complete(world, scheduler, procedures["esi"]).follow_ups.get()
+    note = "Called the patient. " * 16 + "Done."  # 325 characters
+    with time_machine.travel(dt.datetime(2026, 12, 22, 10, 0, tzinfo=CHICAGO), tick=False):
+        client.force_login(scheduler)
+        response = client.post(reverse("scheduling:follow_up_close", args=[follow_up.pk]), {"note": note})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert NOTE_TOO_LONG % {"limit_value": 300, "show_value": 325} in page
+    assert f'value="{note}"' in page
+    assert follow_ups.CLOSE_NEEDS_NOTE not in page
+    follow_up.refresh_from_db()
+    assert follow_up.closed_at is None

@@ -127,3 +127,17 @@ def test_queue_query_count_is_constant(client, scheduler, world, django_assert_n
         ask(appointment_for(world, i))
     with django_assert_num_queries(8):
         assert client.get(reverse("scheduling:patient_requests")).content.decode().count("Mark handled") == 8
+
+
+def test_a_long_reason_is_kept_in_full_and_the_history_note_is_visibly_cut(world):
+    """The patient may write 1,000 characters; the appointment history's note column holds
+    300. Before, the note was cut silently and the rest lost from the history."""
+    reason = ("I have to travel for a family funeral and cannot drive after the injection. " * 12).strip()
+    assert 300 < len(reason) <= 1000
+    request = ask(appointment_for(world, 0), kind="cancel", reason=reason)
+    assert PatientRequest.objects.get(pk=request.pk).reason == reason
+    event = AppointmentEvent.objects.get(action="patient_asked_cancel")
+    assert event.after["reason"] == reason
+    assert len(event.note) == 300
+    assert event.note.endswith("…")
+    assert event.note.startswith("Patient asked to cancel: I have to travel")

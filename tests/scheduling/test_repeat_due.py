@@ -199,9 +199,7 @@ def test_the_queue_page_lists_the_item_with_a_finder_link_for_the_patient(client
         assert "Epidural steroid injection" in page
         assert appointment.get_absolute_url() in page
         assert "30% relief (below 50%)" in page
-        finder = (
-            f"{reverse('scheduling:find')}?procedure_type={esi.pk}&referral={world.referral.pk}&from_date=2026-12-22"
-        )
+        finder = f"{reverse('scheduling:find')}?procedure_type={esi.pk}&patient={world.patient.pk}&from_date=2026-12-22"
         assert finder.replace("&", "&amp;") in page
         found = client.get(finder).content.decode()
     assert "Find a slot for Jordan Reyes" in found
