@@ -184,9 +184,10 @@ def book(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     patient, referral, appointment = _subject(data)
     context = {"form": form, "data": data, "patient": patient, "referral": referral, "appointment": appointment}
-    if request.method != "POST":
+    if request.method != "POST" or form.errors:
+        # A typed override reason that is refused is shown next to its field, text kept.
         context["error"] = _up_front_problem(patient, referral, appointment)
-        return render(request, "scheduling/book.html", context)
+        return render(request, "scheduling/book.html", context, status=400 if form.errors else 200)
     try:
         result = _book_or_move(request, data, patient, referral, appointment)
     except services.SlotTaken as exc:
