@@ -8,6 +8,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from clinic.query_params import parse_id
 from clinic.roles import Role, has_role
 from referrals.models import Attachment, Patient, Referral, ReferralEvent, ReferringPhysician
 
@@ -129,8 +130,9 @@ def _search(referrals: QuerySet[Referral], text: str) -> QuerySet[Referral]:
     text = text.strip()
     query = Q(patient__last_name__icontains=text) | Q(patient__first_name__icontains=text)
     query |= Q(patient__record_number__iexact=text)
-    if text.upper().startswith("R") and text[1:].isdigit():
-        query |= Q(pk=int(text[1:]))
+    reference = parse_id(text[1:]) if text.upper().startswith("R") else None
+    if reference is not None:
+        query |= Q(pk=reference)
     return referrals.filter(query)
 
 

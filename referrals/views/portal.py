@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from clinic import query_params
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.roles import Role, role_required
@@ -34,7 +35,7 @@ def portal(request: HttpRequest) -> HttpResponse:
     physician = _own_physician(request.user)
     if physician is None:
         return render(request, "referrals/not_linked.html", status=200)
-    search, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
+    search, status = query_params.search_param(request), request.GET.get("status", "")
     referrals = selectors.referral_list_for_portal(
         request.user, search=search, status=status if status in Referral.Status.values else ""
     )

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from clinic import query_params
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.roles import Role, has_role, role_required
@@ -48,12 +49,12 @@ def triage(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     urgency = request.GET.get("urgency", "")
     practice = request.GET.get("practice", "")
-    search = request.GET.get("q", "").strip()
+    search = query_params.search_param(request)
     overdue = request.GET.get("overdue") == "1"
     referrals = selectors.triage_queue(
         statuses=[status] if status in S.values else None,
         urgency=urgency if urgency in Referral.Urgency.values else "",
-        practice_id=int(practice) if practice.isdigit() else None,
+        practice_id=query_params.parse_id(practice),
         overdue_only=overdue,
         search=search,
     )
@@ -84,7 +85,7 @@ def intake_new(request: HttpRequest) -> HttpResponse:
             if request.FILES:
                 messages.info(request, FILES_AGAIN)
         else:
-            existing = duplicates.filter(pk=choice).first() if choice.isdigit() else None
+            existing = duplicates.filter(pk=query_params.parse_id(choice)).first()
             referral = _create_from_intake(request, form, existing)
             if referral is not None:
                 return redirect(referral)
@@ -152,7 +153,7 @@ def _link_patient(referral, actor, data):
 
 
 class LinkPatientForm(django_forms.Form):
-    patient = django_forms.IntegerField(widget=django_forms.HiddenInput)
+    patient = django_forms.IntegerField(widget=django_forms.HiddenInput, min_value=1, max_value=query_params.MAX_ID)
 
 
 ACTIONS: dict[str, Action] = {

@@ -20,7 +20,7 @@ from scheduling.forms.booking import BookForm, CancelForm, SlotSearchForm, Statu
 from scheduling.models import Appointment
 from scheduling.services import booking as services
 from scheduling.services.status import appointment_set_status
-from scheduling.views.shared import SCHEDULING_ROLES
+from scheduling.views.shared import SCHEDULING_ROLES, int_param
 
 BOOKED = "Booked: %(summary)s"
 MOVED = "Moved: %(summary)s"
@@ -63,8 +63,8 @@ def find(request: HttpRequest) -> HttpResponse:
 
 
 def _finder_initial(request: HttpRequest) -> dict:
-    referral_id = request.GET.get("referral")
-    if referral_id and referral_id.isdigit() and not request.GET.get("procedure_type"):
+    referral_id = int_param(request, "referral")
+    if referral_id and not request.GET.get("procedure_type"):
         referral = Referral.objects.filter(pk=referral_id).first()
         if referral:
             return {"procedure_type": referral.first_visit_id, "provider": referral.preferred_provider_id,
