@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinic.models import Closure, Location, Weekday, WeekdayHours
+from clinic.query_params import DATE_RANGE_YEARS, date_in_range
 from scheduling.models import AvailabilityTemplate, ExtraAvailability, TimeOff
 
 RANGES_FORMAT = "Write ranges as 08:30-12:00, 13:00-16:30."
@@ -19,6 +20,7 @@ OPEN_NEEDS_RANGES = "An open day needs at least one range."
 END_BEFORE_START = "The end must be after the start."
 LAST_DAY_BEFORE_FIRST = "The last day must be on or after the first day."
 DATE_IN_THE_PAST = "Choose today or a later date."
+TIME_OUT_OF_RANGE = "Choose a time within %(years)d years of today."
 EACH_WEEKDAY_ONCE = "The form must list each weekday once; please reload the page and try again."
 
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -41,6 +43,13 @@ def parse_ranges(text: str) -> list[tuple[dt.time, dt.time]]:
     if any(a[1] > b[0] for a, b in zip(ranges, ranges[1:], strict=False)):
         raise ValidationError(RANGES_OVERLAP)
     return ranges
+
+
+def _time_within_range(value: dt.datetime) -> dt.datetime:
+    """A time near year 1 or 9999 overflows when the database converts it to UTC."""
+    if not date_in_range(value.date(), today=timezone.localdate()):
+        raise ValidationError(TIME_OUT_OF_RANGE, params={"years": DATE_RANGE_YEARS})
+    return value
 
 
 class WeekdayHoursForm(forms.Form):
@@ -124,6 +133,12 @@ class TimeOffForm(forms.ModelForm):
     def __init__(self, *args, provider, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.provider = provider
+
+    def clean_starts_at(self) -> dt.datetime:
+        return _time_within_range(self.cleaned_data["starts_at"])
+
+    def clean_ends_at(self) -> dt.datetime:
+        return _time_within_range(self.cleaned_data["ends_at"])
 
     def clean(self):
         cleaned = super().clean()

@@ -9,9 +9,9 @@ import time_machine
 from django.urls import reverse
 
 from clinic.query_params import DATE_RANGE_YEARS
-from scheduling.forms.admin import EACH_WEEKDAY_ONCE
+from scheduling.forms.admin import EACH_WEEKDAY_ONCE, TIME_OUT_OF_RANGE
 from scheduling.forms.booking import FROM_DATE_TOO_FAR
-from scheduling.models import Appointment
+from scheduling.models import Appointment, TimeOff
 from tests.scheduling.test_admin_pages import WEEK, hours_post
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def test_the_finder_ignores_a_referral_that_is_not_an_id(client, scheduler, worl
     client.force_login(scheduler)
     response = client.get(reverse("scheduling:find"), {"referral": value})
     assert response.status_code == 200
-    assert response.context["search"] is None
+    assert response.context.get("search") is None
 
 
 @pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31"])
@@ -75,7 +75,7 @@ def test_a_booking_at_the_ends_of_time_is_refused_with_a_message(client, schedul
 
 @pytest.mark.parametrize(("total", "message"), [
     ("1000", "Please submit at most 7 forms."), ("1", "Please submit at least 7 forms."),
-    ("abc", "ManagementForm data is missing or has been tampered with"),
+    ("abc", "(Hidden field TOTAL_FORMS) Enter a whole number."),
 ])  # fmt: skip
 def test_a_tampered_hours_form_count_is_refused_and_nothing_changes(client, clinic_admin, world, total, message):
     client.force_login(clinic_admin)
@@ -104,3 +104,15 @@ def test_a_hidden_id_beyond_any_row_is_refused_with_a_message(client, scheduler,
     response = client.post(reverse("scheduling:book"), data, follow=True)
     assert "That slot could not be read" in response.content.decode()
     assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["starts_at", "ends_at"])
+@pytest.mark.parametrize("value", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_time_off_at_the_ends_of_time_is_refused_next_to_the_field(client, clinic_admin, world, field, value):
+    client.force_login(clinic_admin)
+    data = {"time_off": "1", "starts_at": "2026-12-01T08:00", "ends_at": "2026-12-01T17:00", "reason": "Course",
+            field: value}  # fmt: skip
+    response = client.post(reverse("scheduling:admin_provider", args=[world.provider.pk]), data)
+    assert response.status_code == 200
+    assert TIME_OUT_OF_RANGE % {"years": DATE_RANGE_YEARS} in response.content.decode()
+    assert not TimeOff.objects.exists()
