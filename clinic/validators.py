@@ -43,12 +43,17 @@ def luhn_check_digit(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+def _ten_ascii_digits(value: str) -> bool:
+    # str.isdigit() also accepts superscripts ("²"), which int() refuses.
+    return len(value) == 10 and value.isascii() and value.isdigit()
+
+
 def npi_is_valid(npi: str) -> bool:
-    return len(npi) == 10 and npi.isdigit() and luhn_check_digit(_NPI_LUHN_PREFIX + npi[:9]) == int(npi[9])
+    return _ten_ascii_digits(npi) and luhn_check_digit(_NPI_LUHN_PREFIX + npi[:9]) == int(npi[9])
 
 
 def validate_npi(value: str) -> None:
-    if not (len(value) == 10 and value.isdigit()):
+    if not _ten_ascii_digits(value):
         raise ValidationError(NPI_FORMAT, code="npi_format")
     if not npi_is_valid(value):
         raise ValidationError(NPI_CHECK_DIGIT, code="npi_check_digit")

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
@@ -424,7 +425,11 @@ def referral_link_patient(*, referral: Referral, patient: Patient, actor: User, 
     referral.patient = patient
     referral.save(update_fields=["patient", "updated_at"])
     if previous.pk != patient.pk and not previous.referrals.exists():
-        previous.delete()
+        try:
+            with transaction.atomic():
+                previous.delete()
+        except ProtectedError:
+            pass  # rows of other apps (an appointment) still name it: it stays
     return referral_add_note(
         referral=referral, actor=actor, text=f"Linked to existing patient record {patient.record_number}.", now=now
     )

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clinic import localtime
+from clinic import localtime, query_params
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.roles import Role, has_role, role_required
@@ -167,7 +167,7 @@ def _link_patient(referral, actor, data):
 
 
 class LinkPatientForm(django_forms.Form):
-    patient = django_forms.IntegerField(widget=django_forms.HiddenInput)
+    patient = django_forms.IntegerField(widget=django_forms.HiddenInput, min_value=1, max_value=query_params.MAX_ID)
 
 
 ACTIONS: dict[str, Action] = {

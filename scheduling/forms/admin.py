@@ -20,6 +20,7 @@ OPEN_NEEDS_RANGES = "An open day needs at least one range."
 END_BEFORE_START = "The end must be after the start."
 LAST_DAY_BEFORE_FIRST = "The last day must be on or after the first day."
 DATE_IN_THE_PAST = "Choose today or a later date."
+EACH_WEEKDAY_ONCE = "The form must list each weekday once; please reload the page and try again."
 
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -60,7 +61,23 @@ class WeekdayHoursForm(forms.Form):
         return cleaned
 
 
-WeekdayHoursFormSet = forms.formset_factory(WeekdayHoursForm, extra=0, min_num=7, max_num=7)
+class BaseWeekdayHoursFormSet(forms.BaseFormSet):
+    def clean(self):
+        """Each weekday exactly once: the hidden weekday fields are the client's to tamper with."""
+        super().clean()
+        if any(self.errors):
+            return  # each form's own error comes first
+        weekdays = [form.cleaned_data.get("weekday") for form in self.forms]
+        if sorted(weekdays) != list(range(7)):
+            raise ValidationError(EACH_WEEKDAY_ONCE)
+
+
+# Exactly seven forms, however many the posted management form claims: a tampered count
+# is an error on the page (and never renders or saves a thousand rows).
+WeekdayHoursFormSet = forms.formset_factory(
+    WeekdayHoursForm, formset=BaseWeekdayHoursFormSet, extra=0, min_num=7, max_num=7, absolute_max=7,
+    validate_min=True, validate_max=True,
+)  # fmt: skip
 
 
 def bound_clinic_dates(form: forms.BaseForm, *names: str) -> None:

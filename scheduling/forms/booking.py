@@ -9,14 +9,33 @@ from django.utils import timezone
 
 from clinic import localtime
 from clinic.models import Location, ProcedureType, Provider
+from clinic.query_params import DATE_RANGE_YEARS, MAX_ID, date_in_range
 from scheduling.lifecycle import can_transition, next_step_hint, statuses_allowed_now, timing_problem
 from scheduling.models import Appointment
 from scheduling.services.booking import CANCEL_NEEDS_REASON
 
 FROM_DATE_IN_PAST = "Search from today or later."
-# The largest primary key the databases store: a bigger number in ?patient= is no patient.
-MAX_PK = 2**63 - 1
 REASON_TOO_LONG = "Keep it to %(limit_value)d characters (it has %(show_value)d)."
+FROM_DATE_TOO_FAR = "Search from a date within the next %(years)d years."
+TIME_OUT_OF_RANGE = "That time is more than %(years)d years from today."
+
+
+def _within_range(value: dt.datetime | None) -> dt.datetime | None:
+    """A hidden time field's value if it is within the clinic's date range: a tampered year
+    1 or 9999 would overflow the date arithmetic of the slot checks."""
+    if value and not date_in_range(value.date(), today=timezone.localdate()):
+        raise forms.ValidationError(TIME_OUT_OF_RANGE, params={"years": DATE_RANGE_YEARS})
+    return value
+
+
+class IdField(forms.IntegerField):
+    """A row's id carried in a hidden field: a tampered number beyond any id is refused here,
+    not by the database."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class SlotSearchForm(forms.Form):
@@ -26,9 +45,9 @@ class SlotSearchForm(forms.Form):
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(is_active=True), required=False,
                                       empty_label="Any provider")  # fmt: skip
     from_date = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    referral = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
-    appointment = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
-    patient = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
+    referral = IdField(required=False)
+    appointment = IdField(required=False)
+    patient = IdField(required=False)
 
     def clean_from_date(self) -> dt.date | None:
         value = self.cleaned_data.get("from_date")
@@ -36,6 +55,8 @@ class SlotSearchForm(forms.Form):
         today = localtime.today(location.zone) if location else localtime.clinic_today()
         if value and value < today:
             raise forms.ValidationError(FROM_DATE_IN_PAST)
+        if value and not date_in_range(value, today=timezone.localdate()):
+            raise forms.ValidationError(FROM_DATE_TOO_FAR, params={"years": DATE_RANGE_YEARS})
         return value
 
 
@@ -53,9 +74,9 @@ class BookForm(forms.Form):
     location = forms.ModelChoiceField(queryset=Location.objects.all(), widget=forms.HiddenInput)
     provider = forms.ModelChoiceField(queryset=Provider.objects.all(), widget=forms.HiddenInput)
     starts_at = forms.DateTimeField(widget=forms.HiddenInput)
-    referral = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
-    appointment = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
-    patient = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK, widget=forms.HiddenInput)
+    referral = IdField(required=False)
+    appointment = IdField(required=False)
+    patient = IdField(required=False)
     offered_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     repeat_override_reason = forms.CharField(
         required=False, max_length=300, label="Override the repeat policy because (providers only)",
@@ -66,6 +87,12 @@ class BookForm(forms.Form):
         """Whether a hidden field (what the finder offered) is broken, as opposed to the one
         field the user types, whose error is shown next to it."""
         return any(name != "repeat_override_reason" for name in self.errors)
+
+    def clean_starts_at(self) -> dt.datetime:
+        return _within_range(self.cleaned_data["starts_at"])
+
+    def clean_offered_at(self) -> dt.datetime | None:
+        return _within_range(self.cleaned_data["offered_at"])
 
 
 class CancelForm(forms.Form):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -13,14 +12,14 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clinic import localtime
+from clinic import localtime, query_params
 from clinic.audit import audit_record
 from clinic.models import Location
 from clinic.roles import Role, role_required
 from referrals.models import Patient, Referral
 from referrals.selectors import patients_search
 from scheduling import selectors
-from scheduling.forms.booking import MAX_PK, BookForm, CancelForm, PatientPickForm, SlotSearchForm, StatusForm
+from scheduling.forms.booking import BookForm, CancelForm, PatientPickForm, SlotSearchForm, StatusForm
 from scheduling.models import Appointment
 from scheduling.services import booking as services
 from scheduling.services.status import appointment_set_status
@@ -153,10 +152,7 @@ def _finder_initial(request: HttpRequest) -> dict:
 
 def _pk(value) -> int:
     """A primary key from a query parameter; 0 (matches nothing) when it is not one."""
-    try:
-        return forms.IntegerField(min_value=1, max_value=MAX_PK).clean(value)
-    except ValidationError:
-        return 0
+    return query_params.parse_id(str(value or "")) or 0
 
 
 def _subject(data: dict):

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.http import HttpRequest
 
-from clinic import localtime
+from clinic import localtime, query_params
 from clinic.roles import Role
 
 # Clinic admins too: a closure or time off they add lists the appointments it hits, and they
@@ -15,13 +15,10 @@ SCHEDULING_ROLES = (Role.SCHEDULER, Role.PROVIDER, Role.CLINIC_ADMIN)
 
 
 def date_param(request: HttpRequest, zone) -> dt.date:
-    """The ?date= asked for, or today in that zone (a malformed date also means today)."""
-    try:
-        return dt.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        return localtime.today(zone)
+    """The ?date= asked for, or today in that zone (a malformed or far-off date also means
+    today: ``clinic.query_params`` bounds it)."""
+    today = localtime.today(zone)
+    return query_params.date_param(request, "date", today=today) or today
 
 
-def int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+int_param = query_params.int_param

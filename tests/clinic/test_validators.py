@@ -19,6 +19,7 @@ def test_valid_npis_pass(npi):
 
 @pytest.mark.parametrize(("npi", "message"), [
     ("1234567890", NPI_CHECK_DIGIT), ("123456789", NPI_FORMAT), ("12345678A3", NPI_FORMAT), ("12345678931", NPI_FORMAT),
+    ("123456789²", NPI_FORMAT), ("١٢٣٤٥٦٧٨٩٣", NPI_FORMAT),  # digits int() or the Luhn check cannot read
 ])  # fmt: skip
 def test_bad_npis_say_what_is_wrong(npi, message):
     with pytest.raises(ValidationError) as excinfo:
