@@ -5,18 +5,17 @@ string; ``"²".isdigit()`` is true but ``int("²")`` fails)."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from django.http import HttpRequest
+
+from clinic.query_params import parse_id
 
 SEARCH_MAX_LENGTH = 100
 SEARCH_TEXT_REFUSED = "The search text contains a control character (such as NUL); type it again."
 SEARCH_TOO_LONG = "The search text is longer than %(max)s characters; shorten it."
 NOT_A_LISTED_CHOICE = "The %(label)s filter is not one of the listed choices; choose one from the list."
 
-# Ids are plain ASCII digits and fit PostgreSQL's bigint (19 digits would overflow it).
-_ID = re.compile(r"[0-9]{1,18}", re.ASCII)
 
 
 class BadParameter(ValueError):
@@ -44,6 +43,7 @@ def object_id(request: HttpRequest, name: str, *, label: str) -> int | None:
     value = request.GET.get(name, "")
     if not value:
         return None
-    if not _ID.fullmatch(value):
+    found = parse_id(value)  # the one reading of an id (ASCII digits that fit a bigint)
+    if found is None:
         raise BadParameter(NOT_A_LISTED_CHOICE % {"label": label})
-    return int(value)
+    return found
