@@ -205,8 +205,12 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
         key="sweep:1", kind="appointment_confirmation", to_email="patient@mail.example", subject="Your appointment",
         body_text="See you.", status=OutgoingMessage.Status.FAILED, due_at=NOW, last_error="550 no such user",
     )  # fmt: skip
+    sent = OutgoingMessage.objects.create(
+        key="sweep:2", kind="appointment_confirmation", to_email="patient@mail.example", subject="Your appointment",
+        body_text="See you.", body_html="<p>See you.</p>", status=OutgoingMessage.Status.SENT, due_at=NOW, sent_at=NOW,
+    )  # fmt: skip
     closure = ClosureFactory(start_date=dt.date(2026, 12, 24), reason="Christmas Eve")
-    TimeOff.objects.create(
+    time_off = TimeOff.objects.create(
         provider=provider, starts_at=local(location, 2026, 12, 2, 0, 0), ends_at=local(location, 2026, 12, 3, 0, 0),
         reason="Conference",
     )  # fmt: skip
@@ -222,6 +226,12 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
 
     ints = {
         "clinic:message_resend": {"pk": [message.pk]},
+        "clinic:sent_email": {"pk": [sent.pk]},
+        "clinic:sent_email_html": {"pk": [sent.pk]},
+        "scheduling:patient": {"pk": [patient.pk]},
+        "scheduling:patient_edit": {"pk": [patient.pk]},
+        "scheduling:admin_closure_remove": {"pk": [closure.pk]},
+        "scheduling:admin_time_off_remove": {"pk": [time_off.pk]},
         "scheduling:appointment": {"pk": [upcoming.pk, done.pk]},
         "scheduling:cancel": {"pk": [upcoming.pk]},
         "scheduling:status": {"pk": [upcoming.pk, done.pk]},

@@ -17,7 +17,6 @@ SEARCH_TOO_LONG = "The search text is longer than %(max)s characters; shorten it
 NOT_A_LISTED_CHOICE = "The %(label)s filter is not one of the listed choices; choose one from the list."
 
 
-
 class BadParameter(ValueError):
     """A GET parameter the page cannot use; ``str(exc)`` is the message to show."""
 
@@ -29,6 +28,12 @@ def search_text(request: HttpRequest, name: str = "q") -> str:
     if len(value) > SEARCH_MAX_LENGTH:
         raise BadParameter(SEARCH_TOO_LONG % {"max": SEARCH_MAX_LENGTH})
     return value
+
+
+def as_typed(request: HttpRequest, name: str = "q") -> str:
+    """The search text as typed, for the form that shows a refusal (control characters
+    dropped: they cannot be shown, and PostgreSQL could not hold them)."""
+    return "".join(char for char in request.GET.get(name, "") if unicodedata.category(char) != "Cc")
 
 
 def choice(request: HttpRequest, name: str, choices, *, label: str) -> str:

@@ -42,6 +42,7 @@ def portal(request: HttpRequest) -> HttpResponse:
         status = params.choice(request, "status", Referral.Status.values, label="status")
     except params.BadParameter as exc:
         filter_error = str(exc)
+        search = params.as_typed(request)  # shown again beside the message, nothing lost
         referrals = Referral.objects.none()
     else:
         referrals = selectors.referral_list_for_portal(request.user, search=search, status=status)

@@ -58,6 +58,7 @@ def triage(request: HttpRequest) -> HttpResponse:
         filters["practice"] = str(practice_id or "")
     except params.BadParameter as exc:
         filter_error = str(exc)
+        filters["q"] = params.as_typed(request)  # shown again beside the message, nothing lost
         referrals = Referral.objects.none()
     else:
         referrals = selectors.triage_queue(

@@ -109,7 +109,7 @@ def test_finder_says_when_the_repeat_policy_pushes_the_earliest_date_out(client,
     )  # fmt: skip
     client.force_login(scheduler)
     response = client.get(
-        reverse("scheduling:find"), {"referral": world.referral.pk, "procedure_type": world.epidural.pk}
+        reverse("scheduling:find"), {"patient": world.patient.pk, "procedure_type": world.epidural.pk}
     )
     content = response.content.decode()
     assert (
@@ -134,7 +134,7 @@ def test_repeat_policy_dates_are_calendar_days_where_the_clinic_is_not_utc(clien
     )  # fmt: skip
     client.force_login(scheduler)
     response = client.get(
-        reverse("scheduling:find"), {"referral": world.referral.pk, "procedure_type": world.epidural.pk}
+        reverse("scheduling:find"), {"patient": world.patient.pk, "procedure_type": world.epidural.pk}
     )
     assert "the last was on 1 December 2026, so the earliest is 22 December 2026." in response.content.decode()
 
