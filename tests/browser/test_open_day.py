@@ -12,23 +12,14 @@ from scheduling.models import ExtraAvailability
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def record_problems(page) -> list[str]:
-    """Every 4xx/5xx answer and page error met, to assert none at the end."""
-    problems: list[str] = []
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    return problems
-
-
 def next_friday(world) -> dt.date:
     today = localtime.today(world.location.zone)
     return today + dt.timedelta(days=(4 - today.weekday()) % 7 or 7)
 
 
-def test_scheduler_opens_a_by_appointment_friday_from_the_day_calendar(page, live_server, login, scheduler, world,
-                                                                       settings):  # fmt: skip
-    settings.DEBUG = False  # CSRF as in production
-    problems = record_problems(page)
+def test_scheduler_opens_a_by_appointment_friday_from_the_day_calendar(
+    page, page_watch, production_like, live_server, login, scheduler, world
+):
     friday = next_friday(world)
     login(scheduler.email)
     page.goto(f"{live_server.url}/scheduling/day/?location={world.location.pk}&date={friday:%Y-%m-%d}")
@@ -48,4 +39,3 @@ def test_scheduler_opens_a_by_appointment_friday_from_the_day_calendar(page, liv
         "Opened by Dr. Priya Patel, 9:00 AM–12:30 PM (Extra epidural list)"
     )
     assert ExtraAvailability.objects.get().created_by == scheduler
-    assert problems == []

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from dataclasses import dataclass
 
 import pytest
 from django.utils import timezone
@@ -29,62 +28,16 @@ LINK_IN_HTML = r'href="({site}/p/{purpose}/[^"/]+/)"'
 
 
 @pytest.fixture
-def production_like(settings, live_server):
-    """The CSRF and cookie settings a deployment runs with (DEBUG off, Secure cookies), and
-    e-mail links that point at the live server.
+def production_like(production_like, live_server):
+    """Production's cookie and CSRF settings (tests/browser/conftest.py), with the e-mails'
+    links pointing at the live server.
 
     Secure cookies over the live server's plain http work only because Chromium counts
     http://localhost as a secure context; over http to any other host name the CSRF cookie
     would not come back and every POST would fail, so keep the live server on localhost.
-    SECURE_SSL_REDIRECT stays off: there is no https listener to redirect to.
     """
-    settings.DEBUG = False
-    settings.CSRF_COOKIE_SECURE = True
-    settings.SESSION_COOKIE_SECURE = True
-    settings.SECURE_REFERRER_POLICY = "same-origin"
-    settings.SITE_URL = live_server.url
-    return settings
-
-
-# --- Per-page watch (a small local helper; the shared one in tests/browser/conftest.py may
-# replace it) ---------------------------------------------------------------------------------
-
-
-@dataclass
-class PageWatch:
-    """Every response that is a 4xx/5xx the journey did not expect, and every console error."""
-
-    expected: set[tuple[str, int]] = field(default_factory=set)
-    problems: list[str] = field(default_factory=list)
-
-    def allow(self, url: str, status: int) -> None:
-        self.expected.add((urlsplit(url).path, status))
-
-    def assert_clean(self, where: str) -> None:
-        assert self.problems == [], f"{where}: {self.problems}"
-
-
-def watch(page: Page) -> PageWatch:
-    """Record, from now on, the problems a user would not see but a page should not have."""
-    seen = PageWatch()
-    expected_paths = lambda url: any(urlsplit(url).path == path for path, _ in seen.expected)  # noqa: E731
-
-    def on_response(response) -> None:
-        if response.status >= 400 and (urlsplit(response.url).path, response.status) not in seen.expected:
-            seen.problems.append(f"{response.status} {response.request.method} {response.url}")
-
-    def on_console(message) -> None:
-        # Chromium logs every 4xx document as "Failed to load resource": expected ones are fine.
-        if message.type != "error":
-            return
-        if message.text.startswith("Failed to load resource") and expected_paths(message.location.get("url", "")):
-            return
-        seen.problems.append(f"console: {message.text} ({message.location.get('url')})")
-
-    page.on("response", on_response)
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: seen.problems.append(f"page error: {error}"))
-    return seen
+    production_like.SITE_URL = live_server.url
+    return production_like
 
 
 # --- The e-mails, as the services write them ---------------------------------------------------
@@ -157,20 +110,20 @@ def patient_mail(world, scheduler, provider_user, production_like) -> Mail:
 
 
 @pytest.fixture
-def phone(browser):
+def phone(browser, page_watch):
     """A fresh context per link, as when the patient taps it in their mail app: no session,
-    no cookies."""
+    no cookies; ``page_watch`` watches its page."""
     contexts = []
 
-    def open_link(url: str) -> tuple[Page, PageWatch]:
+    def open_link(url: str) -> Page:
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
         contexts.append(context)
         page = context.new_page()
-        seen = watch(page)
+        page_watch.watch(page)
         page.goto(url)
         # The page fits the phone: nothing to scroll sideways to reach a button.
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        return page, seen
+        return page
 
     yield open_link
     for context in contexts:
@@ -180,51 +133,51 @@ def phone(browser):
 # --- The journey ---------------------------------------------------------------------------
 
 
-def test_patient_confirms_from_the_confirmation_email(phone, patient_mail):
-    page, seen = phone(patient_mail.confirm_url)
+def test_patient_confirms_from_the_confirmation_email(phone, patient_mail, page_watch):
+    page = phone(patient_mail.confirm_url)
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello Jordan,")
     expect(page.get_by_text("Please confirm you will come")).to_be_visible()
-    seen.assert_clean("confirm page")
+    page_watch.check()
     assert [c["secure"] for c in page.context.cookies() if c["name"] == "csrftoken"] == [True]
 
     page.get_by_role("button", name="Confirm I will come").click()
     expect(page.get_by_role("status")).to_have_text("Thank you: you have confirmed you will come.")
     expect(page.get_by_role("button", name="Confirm I will come")).to_have_count(0)
-    seen.assert_clean("after confirming")
+    page_watch.check()
     patient_mail.upcoming.refresh_from_db()
     assert patient_mail.upcoming.status == "confirmed"
 
 
-def test_patient_asks_to_reschedule_and_a_mistake_keeps_the_reason(phone, patient_mail):
-    page, seen = phone(patient_mail.change_url)
+def test_patient_asks_to_reschedule_and_a_mistake_keeps_the_reason(phone, patient_mail, page_watch):
+    page = phone(patient_mail.change_url)
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello Jordan,")
     reason = page.get_by_label("Reason (required to cancel)")
     reason.fill("My daughter's wedding is that day.")
 
-    seen.allow(patient_mail.change_url, 400)  # the missing choice, answered 400 with the form
-    page.get_by_role("button", name="Send my request").click()
-    expect(page.get_by_text("Choose whether you would like to reschedule or cancel.")).to_be_visible()
+    with page_watch.expect(400):  # the missing choice, answered 400 with the form
+        page.get_by_role("button", name="Send my request").click()
+        expect(page.get_by_text("Choose whether you would like to reschedule or cancel.")).to_be_visible()
     expect(reason).to_have_value("My daughter's wedding is that day.")
 
     page.get_by_label("Reschedule").check()
     page.get_by_role("button", name="Send my request").click()
     expect(page.get_by_role("status")).to_contain_text("We have your request to reschedule this appointment.")
     expect(page.get_by_role("button", name="Update my request")).to_be_visible()
-    seen.assert_clean("change request")
+    page_watch.check()
     request = patient_mail.upcoming.patient_requests.get()
     assert (request.kind, request.reason) == ("reschedule", "My daughter's wedding is that day.")
 
 
-def test_patient_answers_the_follow_up_after_a_missing_answer(phone, patient_mail):
-    page, seen = phone(patient_mail.follow_up_url)
+def test_patient_answers_the_follow_up_after_a_missing_answer(phone, patient_mail, page_watch):
+    page = phone(patient_mail.follow_up_url)
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello Jordan,")
     page.get_by_label(re.compile("Your pain right now")).fill("3")
     comments = page.get_by_label(re.compile("Anything else you would like your doctor to know"))
     comments.fill("Sleeping through the night again.")
 
-    seen.allow(patient_mail.follow_up_url, 400)  # no relief percentage: the form comes back, 400
-    page.get_by_role("button", name="Send my answers").click()
-    expect(page.get_by_role("alert")).to_have_text("Please check the answers marked below.")
+    with page_watch.expect(400):  # no relief percentage: the form comes back, 400
+        page.get_by_role("button", name="Send my answers").click()
+        expect(page.get_by_role("alert")).to_have_text("Please check the answers marked below.")
     expect(page.get_by_text("Enter how much relief you had as a whole number")).to_be_visible()
     expect(comments).to_have_value("Sleeping through the night again.")
     expect(page.get_by_label(re.compile("Your pain right now"))).to_have_value("3")
@@ -233,6 +186,6 @@ def test_patient_answers_the_follow_up_after_a_missing_answer(phone, patient_mai
     page.get_by_label("A few weeks").check()
     page.get_by_role("button", name="Send my answers").click()
     expect(page.get_by_role("status")).to_contain_text("Thank you: we have your answers")
-    seen.assert_clean("follow-up")
+    page_watch.check()
     answer = patient_mail.treated.follow_ups.get()
     assert (answer.pain_now, answer.percent_relief, answer.comments) == (3, 60, "Sleeping through the night again.")

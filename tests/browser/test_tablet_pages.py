@@ -91,12 +91,11 @@ STAFF = [Role.INTAKE, Role.SCHEDULER, Role.PROVIDER, Role.CLINIC_ADMIN]
 
 
 @pytest.mark.parametrize("role", STAFF, ids=lambda r: r.name.lower())
-def test_staff_pages_fit_a_tablet_without_sideways_scrolling(page, live_server, login, users_by_role, busy_day, role):
+def test_staff_pages_fit_a_tablet_without_sideways_scrolling(
+    page, page_watch, live_server, login, users_by_role, busy_day, role
+):
     world, day = busy_day
     page.set_viewport_size(TABLET)
-    problems = []  # any 4xx/5xx (a page, a stylesheet, the favicon) and any console error
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
     login(users_by_role[role].email)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     too_wide = {}
@@ -107,7 +106,6 @@ def test_staff_pages_fit_a_tablet_without_sideways_scrolling(page, live_server, 
         if width > TABLET["width"]:
             too_wide[path] = width
     assert too_wide == {}
-    assert problems == []
 
 
 def test_a_calendar_prints_black_on_white_without_navigation(page, live_server, login, scheduler, busy_day):
