@@ -14,10 +14,10 @@ def client_ip(request: HttpRequest) -> str | None:
     return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
 
 
-def audit_record(*, request: HttpRequest, action: str, obj: models.Model, summary: str = "") -> AuditEvent:
-    """Record one access to a PHI record by the user behind ``request``."""
+def _event(*, request: HttpRequest, action: str, obj: models.Model, summary: str) -> AuditEvent:
+    """One unsaved access row: who (the user behind ``request``), what, from where."""
     user = request.user if request.user.is_authenticated else None
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=user,
         actor_label=user.email if user else "anonymous",
         action=action,
@@ -29,22 +29,17 @@ def audit_record(*, request: HttpRequest, action: str, obj: models.Model, summar
     )
 
 
+def audit_record(*, request: HttpRequest, action: str, obj: models.Model, summary: str = "") -> AuditEvent:
+    """Record one access to a PHI record by the user behind ``request``."""
+    event = _event(request=request, action=action, obj=obj, summary=summary)
+    event.save()
+    return event
+
+
 def audit_record_many(
     *, request: HttpRequest, action: str, objs: list[models.Model], summary: str = ""
 ) -> list[AuditEvent]:
     """``audit_record`` for each of ``objs`` (a printed list of patients), in one insert."""
-    user = request.user if request.user.is_authenticated else None
-    rows = [
-        AuditEvent(
-            actor=user,
-            actor_label=user.email if user else "anonymous",
-            action=action,
-            object_type=obj._meta.label,
-            object_id=str(obj.pk),
-            summary=summary[:300],
-            ip_address=client_ip(request),
-            path=request.get_full_path()[:300],
-        )  # fmt: skip
-        for obj in objs
-    ]
-    return AuditEvent.objects.bulk_create(rows)
+    return AuditEvent.objects.bulk_create(
+        [_event(request=request, action=action, obj=obj, summary=summary) for obj in objs]
+    )
