@@ -203,8 +203,6 @@ def _book_or_move(request, data, patient, referral, appointment) -> Appointment:
         return services.appointment_reschedule(
             appointment=appointment, provider=data["provider"], location=data["location"], **common
         )
-    # Checked here too (not only by the service) because the service needs a patient.
-    services.booking_referral(patient=patient, referral=referral)
     return services.appointment_book(
         patient=patient, procedure_type=data["procedure_type"], location=data["location"],
         provider=data["provider"], referral=referral, **common,
