@@ -21,4 +21,5 @@ RUN useradd --create-home --uid 1000 clinic && mkdir -p /app/var/uploads && chow
 USER clinic
 
 EXPOSE 8000
-CMD ["gunicorn", "clinic.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "clinic.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
+     "--logger-class", "clinic.gunicorn_logging.RedactingLogger"]

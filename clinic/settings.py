@@ -338,7 +338,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Request paths in log lines ("Not Found: /p/confirm/<token>/") lose their tokens.
+    "filters": {"redact_tokens": {"()": "clinic.log_redaction.RedactTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
+    # Django's own handlers for "django" (a second console in DEBUG, mail_admins) and for
+    # runserver's request lines would write request paths unredacted: ours instead.
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO", doc="Root log level.")},
 }
 

@@ -2,8 +2,10 @@
 
 A token names one appointment (and, for a follow-up check, one follow-up) and one purpose;
 it is signed with the site's key and a purpose-specific salt, so a confirm link cannot be
-replayed as a cancel link, and it carries its own timestamp so it expires. No patient data
-is in the URL: only ids, which are useless without a valid signature.
+replayed as a cancel link, and it carries its own expiry. A confirm or change link also names
+the appointment's ``version``: moving the appointment raises it, so a link e-mailed for the
+earlier time cannot confirm the new one. No patient data is in the URL: only ids, which are
+useless without a valid signature. Tokens are kept out of the logs by ``clinic.log_redaction``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ CHANGE = "change"  # ask to reschedule or cancel
 FOLLOW_UP = "follow-up"
 
 PURPOSES = {CONFIRM, CHANGE, FOLLOW_UP}
+# Purposes that act on the appointment as booked at one time, so their tokens carry its version.
+VERSIONED_PURPOSES = {CONFIRM, CHANGE}
+# Tokens signed before versions were carried name none: they can only be trusted for an
+# appointment never moved since (version 1); for a moved one they read as for an earlier time.
+UNVERSIONED = 1
 
 
 class LinkInvalid(Exception):
@@ -38,7 +45,13 @@ class LinkExpired(LinkInvalid):
 class LinkClaim:
     appointment_id: int
     purpose: str
+    expires_at: dt.datetime
     follow_up_id: int | None = None
+    version: int | None = None  # the appointment's version when the link was made (VERSIONED_PURPOSES)
+
+    def is_for_earlier_time(self, appointment) -> bool:
+        """Whether the appointment was moved after this link was made."""
+        return self.purpose in VERSIONED_PURPOSES and self.version != appointment.version
 
 
 def link_max_age() -> dt.timedelta:
@@ -46,9 +59,16 @@ def link_max_age() -> dt.timedelta:
 
 
 def make_token(
-    *, appointment_id: int, purpose: str, follow_up_id: int | None = None, valid_from: dt.datetime | None = None
+    *,
+    appointment_id: int,
+    purpose: str,
+    version: int | None = None,
+    follow_up_id: int | None = None,
+    valid_from: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
 ) -> str:
-    """A token good for ``link_max_age()`` from ``valid_from`` (default now).
+    """A token good for ``link_max_age()`` from ``valid_from`` (default now), or until
+    ``expires_at`` when it is derived from another link (never later than its parent's).
 
     The expiry is in the signed payload rather than taken from the signing time because
     e-mails are rendered when they are owed: a reminder written at booking and sent 60 days
@@ -56,8 +76,13 @@ def make_token(
     """
     if purpose not in PURPOSES:
         raise ValueError(f"Unknown link purpose {purpose!r}")
-    expires = (valid_from or timezone.now()) + link_max_age()
-    payload = {"a": appointment_id, "p": purpose, "x": int(expires.timestamp())}
+    if purpose in VERSIONED_PURPOSES and version is None:
+        raise ValueError(f"A {purpose} link names the appointment's version")
+    if expires_at is None:
+        expires_at = (valid_from or timezone.now()) + link_max_age()
+    payload = {"a": appointment_id, "p": purpose, "x": int(expires_at.timestamp())}
+    if version is not None:
+        payload["v"] = version
     if follow_up_id is not None:
         payload["f"] = follow_up_id
     return signing.dumps(payload, salt=SALT, compress=True)
@@ -75,11 +100,18 @@ def read_token(token: str, *, purpose: str, allow_expired: bool = False, now: dt
         or payload.get("p") != purpose
         or not isinstance(payload.get("a"), int)
         or not isinstance(payload.get("x"), int)
+        or not isinstance(payload.get("v", UNVERSIONED), int)
     ):
         raise LinkInvalid("Wrong purpose or shape")
     if not allow_expired and (now or timezone.now()).timestamp() > payload["x"]:
         raise LinkExpired(f"Expired at {payload['x']}")
-    return LinkClaim(appointment_id=payload["a"], purpose=purpose, follow_up_id=payload.get("f"))
+    return LinkClaim(
+        appointment_id=payload["a"],
+        purpose=purpose,
+        expires_at=dt.datetime.fromtimestamp(payload["x"], tz=dt.UTC),
+        follow_up_id=payload.get("f"),
+        version=payload.get("v", UNVERSIONED) if purpose in VERSIONED_PURPOSES else None,
+    )
 
 
 def absolute_url(path: str) -> str:
@@ -88,9 +120,22 @@ def absolute_url(path: str) -> str:
 
 
 def patient_link(
-    *, appointment_id: int, purpose: str, follow_up_id: int | None = None, valid_from: dt.datetime | None = None
+    *,
+    appointment_id: int,
+    purpose: str,
+    version: int | None = None,
+    follow_up_id: int | None = None,
+    valid_from: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
 ) -> str:
     """The full URL a patient clicks, e.g. in a reminder e-mail (good from ``valid_from``,
-    the moment the e-mail is due)."""
-    token = make_token(appointment_id=appointment_id, purpose=purpose, follow_up_id=follow_up_id, valid_from=valid_from)
+    the moment the e-mail is due, or until ``expires_at``: see :func:`make_token`)."""
+    token = make_token(
+        appointment_id=appointment_id,
+        purpose=purpose,
+        version=version,
+        follow_up_id=follow_up_id,
+        valid_from=valid_from,
+        expires_at=expires_at,
+    )
     return absolute_url(reverse(f"patient:{purpose}", args=[token]))

@@ -260,8 +260,8 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
     arguments["referrals:act"] = [{"pk": under_review.pk, "action": action} for action in [*ACTIONS, "nope"]] + [
         {"pk": MISSING_PK, "action": "note"}
     ]
-    arguments["patient:confirm"] = [{"token": t} for t in token(links.CONFIRM, appointment_id=upcoming.pk)]
-    arguments["patient:change"] = [{"token": t} for t in token(links.CHANGE, appointment_id=upcoming.pk)]
+    arguments["patient:confirm"] = [{"token": t} for t in token(links.CONFIRM, appointment_id=upcoming.pk, version=1)]
+    arguments["patient:change"] = [{"token": t} for t in token(links.CHANGE, appointment_id=upcoming.pk, version=1)]
     arguments["patient:follow-up"] = [
         {"token": t} for t in token(links.FOLLOW_UP, appointment_id=done.pk, follow_up_id=follow_up.pk)
     ]

@@ -225,8 +225,8 @@ def action_forms(referral: Referral, user=None, bound: dict | None = None) -> di
     return {"actions": shown}
 
 
-@require_POST
 @role_required(*STAFF_ROLES)
+@require_POST
 def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     referral = selectors.get_referral_for_user(request.user, pk)
     spec = ACTIONS.get(action)

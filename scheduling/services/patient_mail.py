@@ -158,7 +158,9 @@ def message_context(appointment: Appointment, *, kind: str, due_at: dt.datetime,
     if kind != CANCELLED:
         # Good from when the e-mail is due, not from when it was written (see links.make_token).
         for name, purpose in (("confirm_url", links.CONFIRM), ("change_url", links.CHANGE)):
-            context[name] = links.patient_link(appointment_id=appointment.pk, purpose=purpose, valid_from=due_at)
+            context[name] = links.patient_link(
+                appointment_id=appointment.pk, purpose=purpose, version=appointment.version, valid_from=due_at
+            )
     return context
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clinic.models import User
@@ -50,16 +49,19 @@ def appointment_set_status(
     return appointment
 
 
-def appointment_confirm_by_patient(*, appointment: Appointment, now: dt.datetime | None = None) -> None:
-    """The patient confirms through their link; confirming again is fine."""
-    if appointment.status == A.CONFIRMED:
+class AppointmentMoved(Exception):
+    """The patient's link was made before the appointment was moved: it confirms nothing."""
+
+
+@transaction.atomic
+def appointment_confirm_by_patient(*, appointment: Appointment, version: int, now: dt.datetime | None = None) -> None:
+    """The patient confirms through their link, made at ``version``; confirming again is fine.
+
+    The version is compared under the row lock: a reschedule between the page's read and
+    this write would otherwise let a link for the earlier time confirm the new one."""
+    locked = Appointment.objects.select_for_update(of=("self",)).only("version", "status").get(pk=appointment.pk)
+    if locked.version != version:
+        raise AppointmentMoved
+    if locked.status == A.CONFIRMED:
         return
-    try:
-        appointment_set_status(
-            appointment=appointment, status=A.CONFIRMED, actor=None, note=CONFIRMED_BY_PATIENT, now=now
-        )
-    except ValidationError:
-        # Another click confirmed it between our read and the locked re-read: done either way.
-        appointment.refresh_from_db(fields=["status"])
-        if appointment.status != A.CONFIRMED:
-            raise
+    appointment_set_status(appointment=appointment, status=A.CONFIRMED, actor=None, note=CONFIRMED_BY_PATIENT, now=now)

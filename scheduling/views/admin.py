@@ -109,8 +109,8 @@ def closure_remove(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
-@require_POST
 @role_required(Role.CLINIC_ADMIN)
+@require_POST
 def closure_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     closure = get_object_or_404(Closure, pk=pk)
     active = request.POST.get("active") == "1"
@@ -201,8 +201,8 @@ def extra_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
-@require_POST
 @role_required(Role.CLINIC_ADMIN)
+@require_POST
 def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(AvailabilityTemplate, pk=pk)
     calendar_services.template_remove(template=template, actor=request.user)

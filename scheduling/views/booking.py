@@ -225,8 +225,8 @@ def _appointment_page(request: HttpRequest, appointment: Appointment, *, cancel_
     return render(request, "scheduling/appointment.html", context, status=status)
 
 
-@require_POST
 @role_required(*SCHEDULING_ROLES)
+@require_POST
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = selectors.get_appointment(pk)
     form = CancelForm(request.POST)
@@ -242,8 +242,8 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(appointment)
 
 
-@require_POST
 @role_required(*SCHEDULING_ROLES)
+@require_POST
 def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = selectors.get_appointment(pk)
     form = StatusForm(request.POST, appointment=appointment)

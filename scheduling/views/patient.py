@@ -20,12 +20,13 @@ from scheduling.forms.patient import ChangeRequestForm, FollowUpAnswerForm
 from scheduling.models import Appointment, FollowUp
 from scheduling.services import follow_ups
 from scheduling.services.patient_requests import patient_request_submit
-from scheduling.services.status import appointment_confirm_by_patient
+from scheduling.services.status import AppointmentMoved, appointment_confirm_by_patient
 
 LINK_INVALID = "This link is not valid. It may have been cut short when it was copied."
 LINK_EXPIRED = "This link has expired."
 APPOINTMENT_CANCELLED = "This appointment was cancelled."
 APPOINTMENT_OVER = "This appointment has already taken place."
+LINK_FOR_EARLIER_TIME = "This link was for an earlier time."
 ANSWERED_BY_PATIENT = "answered through the patient's e-mail link"
 
 
@@ -34,23 +35,31 @@ def _refusal(request: HttpRequest, message: str, *, status: int, appointment: Ap
     return render(request, "scheduling/patient/refused.html", {"message": message, "location": location}, status=status)
 
 
+def _moved(request: HttpRequest, appointment: Appointment) -> HttpResponse:
+    """A link made before the appointment was moved: the time it is at now, and nothing done."""
+    context = _context(appointment, message=LINK_FOR_EARLIER_TIME)
+    return render(request, "scheduling/patient/moved.html", context, status=410)
+
+
 def _appointment_for(
     request: HttpRequest, token: str, *, purpose: str
-) -> tuple[Appointment | None, HttpResponse | None]:
-    """The link's appointment if the link may still be used, else the page that says why."""
+) -> tuple[Appointment | None, links.LinkClaim | None, HttpResponse | None]:
+    """The link's appointment and claim if the link may still be used, else the page that says why."""
     try:
         claim = links.read_token(token, purpose=purpose)
     except links.LinkExpired:
         known = _identify(token, purpose)
-        return None, _refusal(request, LINK_EXPIRED, status=410, appointment=known)
+        return None, None, _refusal(request, LINK_EXPIRED, status=410, appointment=known)
     except links.LinkInvalid:
-        return None, _refusal(request, LINK_INVALID, status=400)
+        return None, None, _refusal(request, LINK_INVALID, status=400)
     appointment = Appointment.objects.select_related("patient", "location").filter(pk=claim.appointment_id).first()
     if appointment is None or not lifecycle.is_active(appointment.status):
-        return None, _refusal(request, APPOINTMENT_CANCELLED, status=410, appointment=appointment)
+        return None, None, _refusal(request, APPOINTMENT_CANCELLED, status=410, appointment=appointment)
     if not lifecycle.appointment_open_to_patient(appointment):
-        return None, _refusal(request, APPOINTMENT_OVER, status=410, appointment=appointment)
-    return appointment, None
+        return None, None, _refusal(request, APPOINTMENT_OVER, status=410, appointment=appointment)
+    if claim.is_for_earlier_time(appointment):
+        return None, None, _moved(request, appointment)
+    return appointment, claim, None
 
 
 def _identify(token: str, purpose: str) -> Appointment | None:
@@ -65,13 +74,20 @@ def _identify(token: str, purpose: str) -> Appointment | None:
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the appointment and a button; POST confirms (again is fine)."""
-    appointment, refusal = _appointment_for(request, token, purpose=links.CONFIRM)
+    appointment, claim, refusal = _appointment_for(request, token, purpose=links.CONFIRM)
     if refusal:
         return refusal
     if request.method == "POST":
-        appointment_confirm_by_patient(appointment=appointment)
+        try:
+            appointment_confirm_by_patient(appointment=appointment, version=claim.version)
+        except AppointmentMoved:  # moved between this page's read and the write
+            appointment.refresh_from_db()
+            return _moved(request, appointment)
         return redirect("patient:confirm", token=token)
-    change_url = links.patient_link(appointment_id=appointment.pk, purpose=links.CHANGE)
+    # Derived from this link, so it expires with it: a link never outlives the one it came from.
+    change_url = links.patient_link(
+        appointment_id=appointment.pk, purpose=links.CHANGE, version=claim.version, expires_at=claim.expires_at
+    )
     return render(request, "scheduling/patient/confirm.html", _context(appointment, change_url=change_url))
 
 
@@ -79,7 +95,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def change(request: HttpRequest, token: str) -> HttpResponse:
     """Ask to reschedule or cancel: a request in the scheduler's queue, not a change yet."""
-    appointment, refusal = _appointment_for(request, token, purpose=links.CHANGE)
+    appointment, _claim, refusal = _appointment_for(request, token, purpose=links.CHANGE)
     if refusal:
         return refusal
     open_request = appointment.patient_requests.filter(handled_at__isnull=True).first()

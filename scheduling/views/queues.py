@@ -38,8 +38,8 @@ def no_response(request: HttpRequest, *, failed=None, status: int = 200) -> Http
     return render(request, "scheduling/no_response.html", context, status=status)
 
 
-@require_POST
 @role_required(Role.SCHEDULER)
+@require_POST
 def follow_up_close(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = selectors.get_follow_up(pk)
     form = QueueNoteForm(request.POST, needs_note=follow_ups.CLOSE_NEEDS_NOTE)
@@ -77,8 +77,8 @@ def repeat_due(request: HttpRequest, *, failed=None, status: int = 200) -> HttpR
     return render(request, "scheduling/repeat_due.html", context, status=status)
 
 
-@require_POST
 @role_required(Role.SCHEDULER)
+@require_POST
 def repeat_due_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.get_repeat_due(pk)
     form = QueueNoteForm(request.POST, needs_note=repeats.DISMISS_NEEDS_NOTE)
@@ -98,8 +98,8 @@ def patient_requests(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/patient_requests.html", {"requests": selectors.open_patient_requests()})
 
 
-@require_POST
 @role_required(*REQUEST_ROLES)
+@require_POST
 def patient_request_handled(request: HttpRequest, pk: int) -> HttpResponse:
     patient_request = get_object_or_404(PatientRequest, pk=pk)
     note = request.POST.get("note", "")

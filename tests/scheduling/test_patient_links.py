@@ -7,15 +7,17 @@ import re
 
 import pytest
 import time_machine
-from django.core import mail
+from django.core import mail, signing
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.outbox import messages_deliver_due
 from referrals.models import ReferralDiagnosis
 from scheduling import links
 from scheduling.models import Appointment, AppointmentEvent, PatientRequest
 from scheduling.services import booking
+from scheduling.services.status import AppointmentMoved, appointment_confirm_by_patient
 from tests.factories import LocationFactory
 from tests.scheduling.conftest import local
 
@@ -44,7 +46,9 @@ def appointment(world, scheduler) -> Appointment:
 
 
 def url(appointment, purpose: str) -> str:
-    return links.patient_link(appointment_id=appointment.pk, purpose=purpose).removeprefix("http://localhost:8000")
+    """A link as the e-mails make it: for the appointment's current version."""
+    link = links.patient_link(appointment_id=appointment.pk, purpose=purpose, version=appointment.version)
+    return link.removeprefix("http://localhost:8000")
 
 
 def assert_no_more_than_first_name(content: str, appointment) -> None:
@@ -96,12 +100,12 @@ def test_confirming_records_it_without_a_user_and_twice_is_fine(client, appointm
     assert "Confirm I will come" not in content
 
 
-def test_a_moved_appointment_needs_confirming_again(client, appointment, world, scheduler):
-    confirm_url = url(appointment, links.CONFIRM)
-    client.post(confirm_url)
-    booking.appointment_reschedule(
+def test_a_moved_appointment_needs_confirming_again_from_the_new_link(client, appointment, world, scheduler):
+    client.post(url(appointment, links.CONFIRM))
+    moved = booking.appointment_reschedule(
         appointment=appointment, actor=scheduler, starts_at=local(world.location, 2026, 12, 10, 10, 0), now=NOW
     )
+    confirm_url = url(moved, links.CONFIRM)
     content = client.get(confirm_url).content.decode()
     assert "Thursday 10 December 2026" in content
     assert "Confirm I will come" in content
@@ -253,3 +257,110 @@ def test_a_link_to_a_past_appointment_is_refused(client, appointment, frozen, pu
     assert "This appointment has already taken place." in response.content.decode()
     assert RUSSELLVILLE_PHONE in response.content.decode()
     assert not PatientRequest.objects.exists()
+
+
+# --- Links made before a move, and links made from links -----------------------------------------
+
+
+def emailed_links(appointment) -> tuple[str, str]:
+    """The confirm and change links of the newest e-mail the patient was sent."""
+    messages_deliver_due(now=timezone.now())
+    latest = [m for m in mail.outbox if m.to == [appointment.patient.email]][-1]
+    confirm_url, change_url = re.findall(r"http://localhost:8000(/p/\S+/)", latest.body)
+    return confirm_url, change_url
+
+
+def move(appointment, world, scheduler) -> Appointment:
+    return booking.appointment_reschedule(
+        appointment=appointment, actor=scheduler, starts_at=local(world.location, 2026, 12, 10, 10, 0), now=NOW
+    )
+
+
+def test_a_confirm_link_from_before_a_move_shows_the_new_time_and_confirms_nothing(
+    client, appointment, world, scheduler
+):
+    old_confirm, _ = emailed_links(appointment)
+    move(appointment, world, scheduler)
+    for method in (client.get, client.post):
+        response = method(old_confirm)
+        assert response.status_code == 410
+        content = response.content.decode()
+        assert "This link was for an earlier time." in content
+        assert "Thursday 10 December 2026" in content  # where the appointment is now
+        assert "10:00 AM (CST)" in content
+        assert "Confirm I will come" not in content
+        assert RUSSELLVILLE_PHONE in content
+        assert_no_more_than_first_name(content, appointment)
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.BOOKED
+    assert not AppointmentEvent.objects.filter(appointment=appointment, action="confirmed").exists()
+
+
+def test_the_reschedule_notice_links_confirm_the_new_time(client, appointment, world, scheduler):
+    emailed_links(appointment)
+    move(appointment, world, scheduler)
+    new_confirm, new_change = emailed_links(appointment)
+    assert client.get(new_change).status_code == 200
+    assert client.post(new_confirm).status_code == 302
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.version) == (Appointment.Status.CONFIRMED, 2)
+
+
+def test_a_change_link_from_before_a_move_asks_for_nothing(client, appointment, world, scheduler):
+    _, old_change = emailed_links(appointment)
+    move(appointment, world, scheduler)
+    response = client.post(old_change, {"kind": "cancel", "reason": "Feeling better"})
+    assert response.status_code == 410
+    assert "This link was for an earlier time." in response.content.decode()
+    assert not PatientRequest.objects.exists()
+
+
+def test_a_move_between_the_page_and_the_click_confirms_nothing(appointment, world, scheduler):
+    """The version is compared under the row lock, not only when the page was read."""
+    version_seen = appointment.version
+    move(appointment, world, scheduler)
+    with pytest.raises(AppointmentMoved):
+        appointment_confirm_by_patient(appointment=appointment, version=version_seen)
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.BOOKED
+
+
+def test_the_change_link_on_the_confirm_page_expires_with_the_confirm_link(client, world, scheduler, frozen):
+    later = booking.appointment_book(
+        actor=scheduler, patient=world.patient, procedure_type=world.consult, location=world.location,
+        provider=world.provider, starts_at=local(world.location, 2027, 1, 12, 9, 0), referral=world.referral, now=NOW,
+    )  # fmt: skip
+    confirm_url, _ = emailed_links(later)  # good for 30 days from now
+    frozen.move_to(NOW + dt.timedelta(days=29))
+    page = client.get(confirm_url).content.decode()
+    (change_url,) = re.findall(r'href="http://localhost:8000(/p/change/[^"]+/)"', page)
+    parent = links.read_token(confirm_url.split("/")[3], purpose=links.CONFIRM)
+    child = links.read_token(change_url.split("/")[3], purpose=links.CHANGE)
+    assert child.expires_at == parent.expires_at == NOW + dt.timedelta(days=30)
+    assert client.get(change_url).status_code == 200
+    frozen.move_to(NOW + dt.timedelta(days=30, seconds=1))
+    response = client.post(change_url, {"kind": "reschedule"})
+    assert response.status_code == 410
+    assert "This link has expired." in response.content.decode()
+    assert not PatientRequest.objects.exists()
+
+
+def legacy_token(appointment, purpose: str) -> str:
+    """A token as signed before links carried the appointment's version."""
+    expires = int((NOW + dt.timedelta(days=30)).timestamp())
+    return signing.dumps({"a": appointment.pk, "p": purpose, "x": expires}, salt=links.SALT, compress=True)
+
+
+def test_a_link_signed_before_versions_works_until_the_appointment_moves(client, appointment, world, scheduler):
+    legacy = reverse("patient:confirm", args=[legacy_token(appointment, links.CONFIRM)])
+    assert client.get(legacy).status_code == 200
+    move(appointment, world, scheduler)
+    assert client.post(legacy).status_code == 410
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.BOOKED
+
+
+def test_a_confirm_or_change_link_cannot_be_made_without_the_version():
+    for purpose in (links.CONFIRM, links.CHANGE):
+        with pytest.raises(ValueError, match="version"):
+            links.make_token(appointment_id=1, purpose=purpose)
