@@ -155,7 +155,10 @@ def role_required(*roles: Role) -> Callable:
     """Let in users holding any of ``roles``; others get 404, anonymous users the login page.
 
     404 rather than 403: pages behind a role carry patient data, and an outsider should not
-    learn that they exist.
+    learn that they exist. Put it above ``require_POST`` and the like, so a wrong method is
+    answered only to those the page is for (otherwise a 405 tells anyone the route exists).
+    The roles are kept on the view as ``allowed_roles`` for the generated access matrix
+    (tests/test_access_matrix.py); decorators above it copy them (``functools.wraps``).
     """
 
     def decorator(view: Callable) -> Callable:
@@ -166,6 +169,7 @@ def role_required(*roles: Role) -> Callable:
                 raise Http404
             return view(request, *args, **kwargs)
 
+        wrapped.allowed_roles = frozenset(roles)
         return wrapped
 
     return decorator
