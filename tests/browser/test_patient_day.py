@@ -18,7 +18,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from clinic.models import FollowUpCheck, OutgoingMessage
-from scheduling.services.booking import appointment_book
+from scheduling.services.booking import appointment_book, appointment_reschedule
 from scheduling.services.status import appointment_set_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -189,3 +189,33 @@ def test_patient_answers_the_follow_up_after_a_missing_answer(phone, patient_mai
     page_watch.check()
     answer = patient_mail.treated.follow_ups.get()
     assert (answer.pain_now, answer.percent_relief, answer.comments) == (3, 60, "Sleeping through the night again.")
+
+
+def test_a_link_from_before_a_reschedule_shows_the_new_time_and_confirms_nothing(
+    phone, patient_mail, world, scheduler, page_watch, production_like
+):
+    zone = world.location.zone
+    old_day = patient_mail.upcoming.starts_at.astimezone(zone).date()
+    new_day = next(clinic_days(old_day + dt.timedelta(days=1), 1))
+    moved = appointment_reschedule(
+        appointment=patient_mail.upcoming, actor=scheduler,
+        starts_at=dt.datetime.combine(new_day, dt.time(10, 0), tzinfo=zone), now=timezone.now(),
+    )  # fmt: skip
+
+    with page_watch.expect(410):  # the confirmation e-mail's link, from before the move
+        page = phone(patient_mail.confirm_url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link was for an earlier time.")
+    expect(page.get_by_text(f"{new_day:%A} {new_day.day} {new_day:%B %Y}")).to_be_visible()
+    expect(page.get_by_text("10:00 AM")).to_be_visible()
+    expect(page.get_by_role("button", name="Confirm I will come")).to_have_count(0)
+    expect(page.get_by_role("link", name=world.location.phone).first).to_be_visible()
+    moved.refresh_from_db()
+    assert moved.status == "booked"
+
+    notice = OutgoingMessage.objects.get(topic=f"appointment:{moved.pk}", kind="appointment_rescheduled")
+    page = phone(link_in(notice, "confirm", production_like.SITE_URL))  # the reschedule notice's link
+    page.get_by_role("button", name="Confirm I will come").click()
+    expect(page.get_by_role("status")).to_have_text("Thank you: you have confirmed you will come.")
+    page_watch.check()
+    moved.refresh_from_db()
+    assert moved.status == "confirmed"
