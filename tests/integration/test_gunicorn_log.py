@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.cookiejar
+import json
 import os
 import shlex
 import signal
@@ -37,7 +38,7 @@ def web_commands() -> dict[str, str]:
     compose_command = next(line for line in compose.splitlines() if line.strip().startswith("command:"))
     return {
         "Procfile": procfile.removeprefix("web:").strip(),
-        "Dockerfile": " ".join(eval(dockerfile.removeprefix("CMD").strip())),  # noqa: S307 (our own file's JSON list)
+        "Dockerfile": " ".join(json.loads(dockerfile.removeprefix("CMD"))),
         "docker-compose.yml": compose_command.split("command:", 1)[1].strip(),
     }
 
