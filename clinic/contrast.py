@@ -27,6 +27,12 @@ def contrast_ratio(first: str, second: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
+def css_color(color: str) -> str:
+    """``color`` if it is ``#rrggbb``, else "": what may be written into a stylesheet (an
+    admin-edited value, so "red; } body { display: none" must never reach one)."""
+    return color if HEX_COLOR.match(color or "") else ""
+
+
 def readable_text_color(background: str) -> str:
     """White while it reaches WCAG AA's 4.5:1 on ``background`` (the tiles' look), else black,
     which then always does (white fails only above luminance 0.18, where black gives > 4.6).

@@ -3,9 +3,12 @@ where mail goes to files (the embedded default), the sent e-mails, each readable
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Callable
 from functools import wraps
+from html.parser import HTMLParser
 
 from django import forms
 from django.conf import settings
@@ -14,7 +17,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
@@ -42,7 +44,6 @@ class MessageFilterForm(forms.Form):
         self.fields["kind"].choices = [("", "Any"), *((kind, kind.replace("_", " ")) for kind in kinds)]
 
 
-@never_cache
 @role_required(*MESSAGE_ROLES)
 def message_list(request: HttpRequest) -> HttpResponse:
     """Failed messages by default (last error, recipient, kind, due time), filterable."""
@@ -74,13 +75,16 @@ def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
 # --- sent e-mails (mail written to files: the demo, a laptop) ---------------------------------
 
 # The HTML part is the e-mail's own markup, shown in an iframe of the detail page. Its own
-# response, not srcdoc, so it carries its own policy whatever the page's CSP becomes: no
-# scripts, nothing fetched, no forms, and (sandbox) an opaque origin that cannot reach the
-# staff page. Links open in a new tab (the injected <base target="_blank">, allow-popups),
-# unsandboxed (allow-popups-to-escape-sandbox) so a patient page opened from it works.
+# response, not srcdoc, so it carries its own policy: no scripts, nothing fetched, no forms,
+# and (sandbox) an opaque origin that cannot reach the staff page. Links open in a new tab
+# (the injected <base target="_blank">, allow-popups), unsandboxed
+# (allow-popups-to-escape-sandbox) so a patient page opened from it works.
+# E-mails carry inline styles (mail clients need them). Rather than 'unsafe-inline', the
+# policy lists the hash of each style this one e-mail has (html_part_policy): exactly the
+# styles the clinic rendered apply, and any other is refused.
 HTML_PART_SANDBOX = "allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
 HTML_PART_POLICY = (
-    f"sandbox {HTML_PART_SANDBOX}; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "sandbox {sandbox}; default-src 'none'; style-src {styles}; img-src data:; "
     "form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
 )
 NEW_TAB_BASE = '<base target="_blank">'
@@ -100,7 +104,6 @@ def _mail_to_files_only(view: Callable) -> Callable:
 
 
 @_mail_to_files_only
-@never_cache
 @role_required(*MESSAGE_ROLES)
 @require_GET
 def sent_email_list(request: HttpRequest) -> HttpResponse:
@@ -110,7 +113,6 @@ def sent_email_list(request: HttpRequest) -> HttpResponse:
 
 
 @_mail_to_files_only
-@never_cache
 @role_required(*MESSAGE_ROLES)
 @require_GET
 def sent_email_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -127,7 +129,6 @@ def sent_email_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @_mail_to_files_only
-@never_cache
 @xframe_options_sameorigin
 @role_required(*MESSAGE_ROLES)
 @require_GET
@@ -139,8 +140,47 @@ def sent_email_html(request: HttpRequest, pk: int) -> HttpResponse:
     summary = f"sent e-mail {message.kind} (HTML part)"
     audit_record(request=request, action=AuditEvent.Action.VIEW, obj=message, summary=summary)
     response = HttpResponse(with_links_in_new_tab(message.body_html), content_type="text/html; charset=utf-8")
-    response["Content-Security-Policy"] = HTML_PART_POLICY
+    response["Content-Security-Policy"] = html_part_policy(message.body_html)
     return response
+
+
+class _InlineStyles(HTMLParser):
+    """The inline styles of an HTML document: each style="" value and each <style> body."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self.styles.extend(value for name, value in attrs if name == "style" and value is not None)
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+
+
+def html_part_policy(html: str) -> str:
+    """The HTML part's CSP: its own inline styles admitted by hash, nothing else.
+
+    A style attribute matches a hash only with 'unsafe-hashes' (CSP level 3), which admits
+    exactly those hashed values, never any other inline style; a <style> body matches as is."""
+    parser = _InlineStyles()
+    parser.feed(html)
+    parser.close()
+    hashes = sorted({_csp_hash(style) for style in parser.styles})
+    styles = " ".join(["'unsafe-hashes'", *hashes]) if hashes else "'none'"
+    return HTML_PART_POLICY.format(sandbox=HTML_PART_SANDBOX, styles=styles)
+
+
+def _csp_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
 
 
 def with_links_in_new_tab(html: str) -> str:

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from clinic.contrast import readable_text_color
+from clinic.contrast import css_color, readable_text_color
 from clinic.validators import validate_holiday_name, validate_npi, validate_time_zone
 
 RANGE_END_BEFORE_START = "The end must be after the start."
@@ -384,6 +384,11 @@ class ProcedureType(models.Model):
     def text_color(self) -> str:
         """Black or white, whichever reads better on :attr:`color` (calendar tiles)."""
         return readable_text_color(self.color)
+
+    @property
+    def css_color(self) -> str:
+        """:attr:`color` if it is a ``#rrggbb`` colour, else "": safe to write into a stylesheet."""
+        return css_color(self.color)
 
     @property
     def occupied_minutes(self) -> int:

@@ -21,6 +21,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic import local_env
@@ -92,6 +95,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "django_htmx",
+    "csp",
     "django_celery_beat",
     "axes",
     "phonenumber_field",
@@ -110,6 +114,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # After authentication (it asks who is asking): no-store and Permissions-Policy.
+    "clinic.middleware.SecurityHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -201,6 +208,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts, styles, images and frames from this site only;
+# inline script never, an inline <style> only with the response's nonce (the calendars'
+# procedure colours); no plugins, not framed, forms and <base> to this site only. Bootstrap's
+# CSS draws its icons (select arrow, navbar toggler) as data: SVG images. A sent e-mail's HTML
+# part is its own response with its own policy (clinic.message_views.html_part_policy).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF, CSP_NONCE],
+        "img-src": [CSP_SELF, "data:"],
+        "frame-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
 # Read whether or not they apply, so ENV_VARS names every variable in every deployment.
 _ssl_redirect = env_bool("SECURE_SSL_REDIRECT", True, doc="Redirect plain HTTP to HTTPS (production).")
 _hsts_seconds = int(env("SECURE_HSTS_SECONDS", "31536000", doc="HSTS max-age in seconds (production)."))

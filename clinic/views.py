@@ -46,7 +46,6 @@ def setup(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/setup.html", context)
 
 
-@never_cache
 @role_required(Role.CLINIC_ADMIN)
 def audit_log(request: HttpRequest) -> HttpResponse:
     """Who saw or changed which record: searchable by person, record, action and dates."""

@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
@@ -29,7 +28,6 @@ def _own_physician(user) -> ReferringPhysician | None:
     return ReferringPhysician.objects.filter(user=user, is_active=True).select_related("practice").first()
 
 
-@never_cache
 @role_required(Role.REFERRER)
 def portal(request: HttpRequest) -> HttpResponse:
     physician = _own_physician(request.user)
@@ -52,7 +50,6 @@ def portal(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/portal.html", context, status=400 if filter_error else 200)
 
 
-@never_cache
 @role_required(Role.REFERRER)
 def portal_new(request: HttpRequest) -> HttpResponse:
     physician = _own_physician(request.user)
@@ -84,7 +81,6 @@ def portal_new(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/portal_new.html", {"form": form, "staged_uploads": staged})
 
 
-@never_cache
 @role_required(Role.REFERRER)
 def respond(request: HttpRequest, pk: int) -> HttpResponse:
     referral = selectors.get_referral_for_user(request.user, pk)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
@@ -14,7 +13,6 @@ from referrals import selectors
 from referrals.views.staff import action_forms
 
 
-@never_cache
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     referral = selectors.get_referral_for_user(request.user, pk)
@@ -49,7 +47,6 @@ def render_detail(request: HttpRequest, referral, *, bound: dict | None = None, 
     return render(request, "referrals/detail.html", context, status=status)
 
 
-@never_cache
 @login_required
 def attachment(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
     """Stream a record as a download, to those who may see its referral only."""
@@ -63,7 +60,6 @@ def attachment(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
     return response
 
 
-@never_cache
 @login_required
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if selectors.is_clinic_staff(request.user):

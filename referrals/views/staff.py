@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from clinic import localtime, query_params
@@ -43,7 +42,6 @@ DONE = {
 # --- The queue ----------------------------------------------------------------------
 
 
-@never_cache
 @role_required(*TRIAGE_ROLES)
 def triage(request: HttpRequest) -> HttpResponse:
     filters = {"status": "", "urgency": "", "practice": "", "q": "", "overdue": request.GET.get("overdue") == "1"}
@@ -82,7 +80,6 @@ def triage(request: HttpRequest) -> HttpResponse:
 # --- Fax and phone entry ------------------------------------------------------------
 
 
-@never_cache
 @role_required(*TRIAGE_ROLES)
 def intake_new(request: HttpRequest) -> HttpResponse:
     physicians = ReferringPhysician.objects.filter(is_active=True).select_related("practice")

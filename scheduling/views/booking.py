@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from clinic import localtime, query_params
@@ -31,7 +30,6 @@ CANCELLED = "Appointment cancelled; the time is free again."
 STATUS_CHANGED = "Appointment is now %(status)s."
 
 
-@never_cache
 @role_required(Role.SCHEDULER)
 def queue(request: HttpRequest) -> HttpResponse:
     referrals = selectors.referrals_to_schedule()
@@ -45,7 +43,6 @@ ANY_PROVIDER_LIMIT = 60
 PICKER_MATCHES = 20  # the picker lists the first 20 matches; typing more narrows them
 
 
-@never_cache
 @role_required(*SCHEDULING_ROLES)
 def find(request: HttpRequest) -> HttpResponse:
     """Search free slots for one patient; a referral or an appointment being moved fills
@@ -169,7 +166,6 @@ def _subject(data: dict):
     return patient, referral, appointment
 
 
-@never_cache
 @role_required(*SCHEDULING_ROLES)
 def book(request: HttpRequest) -> HttpResponse:
     """Confirm (GET) then book or move (POST) the slot the finder offered."""
@@ -209,7 +205,6 @@ def _book_or_move(request, data, patient, referral, appointment) -> Appointment:
     )  # fmt: skip
 
 
-@never_cache
 @role_required(*SCHEDULING_ROLES)
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _appointment_page(request, selectors.get_appointment(pk))

@@ -10,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 
 from clinic import localtime
 from clinic.audit import audit_record_many
@@ -27,7 +26,6 @@ DAY_SHEET_SEEN = "day sheet"
 DAY_OPENED = "{day} opened for {provider}."
 
 
-@never_cache
 @role_required(*SCHEDULING_ROLES)
 def day(request: HttpRequest) -> HttpResponse:
     """One location's day: a column per provider (or per room), appointments in time order."""
@@ -37,7 +35,6 @@ def day(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/day.html", context)
 
 
-@never_cache
 @role_required(*SCHEDULING_ROLES)
 def week(request: HttpRequest) -> HttpResponse:
     """One location's week, Monday to Sunday: a row per day, a column per provider (or room)."""
@@ -112,7 +109,6 @@ def _pick(locations: list[Location], wanted: str | None) -> Location | None:
     return locations[0] if locations else None
 
 
-@never_cache
 @role_required(Role.PROVIDER)
 def my_day(request: HttpRequest) -> HttpResponse:
     provider = selectors.provider_for_user(request.user)
@@ -125,7 +121,6 @@ def my_day(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/my_day.html", context)
 
 
-@never_cache
 @role_required(Role.PROVIDER)
 def day_sheet(request: HttpRequest) -> HttpResponse:
     """The provider's day on paper: who, when, what, where and how to prepare, in time order."""

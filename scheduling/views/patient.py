@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic import localtime
@@ -70,7 +69,6 @@ def _identify(token: str, purpose: str) -> Appointment | None:
     return Appointment.objects.select_related("location").filter(pk=claim.appointment_id).first()
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the appointment and a button; POST confirms (again is fine)."""
@@ -91,7 +89,6 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "scheduling/patient/confirm.html", _context(appointment, change_url=change_url))
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 def change(request: HttpRequest, token: str) -> HttpResponse:
     """Ask to reschedule or cancel: a request in the scheduler's queue, not a change yet."""
@@ -128,7 +125,6 @@ def _context(appointment: Appointment, **extra) -> dict:
     }
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 def follow_up(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the four questions (or the stored answer's receipt); POST stores the first

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 
 from clinic.audit import audit_record, client_ip
 from clinic.models import AuditEvent
@@ -25,7 +24,6 @@ SAVED = "Saved: %(fields)s."
 NOTHING_CHANGED = "Nothing was changed."
 
 
-@never_cache
 @role_required(*STAFF_ROLES)
 def patients(request: HttpRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET)
@@ -34,7 +32,6 @@ def patients(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/patients.html", {"form": form, "page": page, "query": query})
 
 
-@never_cache
 @role_required(*STAFF_ROLES)
 def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for_user(request.user, pk)
@@ -51,7 +48,6 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "scheduling/patient_chart.html", context)
 
 
-@never_cache
 @role_required(*DEMOGRAPHICS_EDITORS)
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct a patient's demographics; a failed save shows each message beside its field

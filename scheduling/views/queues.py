@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from clinic import localtime
@@ -31,7 +30,6 @@ MARKED_HANDLED = "Request marked handled."
 ALREADY_HANDLED = "That request was already handled."
 
 
-@never_cache
 @role_required(Role.SCHEDULER)
 def no_response(request: HttpRequest, *, failed=None, status: int = 200) -> HttpResponse:
     context = {"follow_ups": selectors.follow_ups_no_response(), "failed": failed}
@@ -70,7 +68,6 @@ def _close_with_note(request: HttpRequest, *, close, done: str) -> None:
         messages.success(request, done)
 
 
-@never_cache
 @role_required(Role.SCHEDULER)
 def repeat_due(request: HttpRequest, *, failed=None, status: int = 200) -> HttpResponse:
     context = {"items": selectors.repeats_due_open(), "today": localtime.clinic_today(), "failed": failed}
@@ -92,7 +89,6 @@ def repeat_due_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("scheduling:repeat_due")
 
 
-@never_cache
 @role_required(*REQUEST_ROLES)
 def patient_requests(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/patient_requests.html", {"requests": selectors.open_patient_requests()})

@@ -80,10 +80,21 @@ def production_like(settings):
     return settings
 
 
+# Reports every Content-Security-Policy violation in any frame of the page to the test (the
+# console's "Refused to ..." line is caught too, but a violation can be reported without one).
+CSP_VIOLATION_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolation(`${event.violatedDirective} refused ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || event.documentURI}:${event.lineNumber} (${event.sample || "no sample"})`);
+});
+"""
+
+
 @dataclass
 class PageWatch:
-    """What went wrong on the pages a journey opened: responses with status >= 400 and
-    console errors (and uncaught page errors), each with the page URL it happened on.
+    """What went wrong on the pages a journey opened: responses with status >= 400, console
+    errors (and uncaught page errors) and Content-Security-Policy violations, each with the
+    page URL it happened on.
 
     Usage (the ``page_watch`` fixture already watches ``page``)::
 
@@ -107,6 +118,11 @@ class PageWatch:
         page.on("response", lambda response: self._response(page, response))
         page.on("console", lambda message: self._console(page, message))
         page.on("pageerror", lambda error: self.problems.append(f"page error on {page.url}: {error}"))
+        page.expose_binding("__cspViolation", lambda source, text: self._csp_violation(source, text))
+        page.add_init_script(CSP_VIOLATION_LISTENER)
+
+    def _csp_violation(self, source, text: str) -> None:
+        self.problems.append(f"CSP violation on {source['frame'].url}: {text}")
 
     @contextmanager
     def expect(self, status: int):
@@ -130,6 +146,9 @@ class PageWatch:
         self.problems.append(f"{response.status} {response.request.method} {response.url} (page {page.url})")
 
     def _console(self, page, message) -> None:
+        if "Content Security Policy" in message.text or message.text.startswith("Refused to"):
+            self.problems.append(f"CSP violation on {page.url}: {message.text}")
+            return
         if message.type != "error":
             return
         # The console reports a failed load after its response, sometimes once the expect

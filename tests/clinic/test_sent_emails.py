@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import re
 
 import pytest
 from django.urls import reverse
 
 from clinic import outbox
-from clinic.message_views import HTML_PART_SANDBOX, with_links_in_new_tab
+from clinic.message_views import HTML_PART_SANDBOX, html_part_policy, with_links_in_new_tab
 from clinic.models import AuditEvent, OutgoingMessage
 from clinic.roles import Role
 
@@ -91,6 +94,30 @@ def test_the_html_part_is_served_sandboxed_frameable_only_here_with_links_openin
     assert f'<a href="{LINK}">Choose your password</a>' in content
     assert content.index('<base target="_blank">') < content.index("<body")
     assert AuditEvent.objects.get().summary == "sent e-mail portal_invitation (HTML part)"
+
+
+def sha256_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def test_the_html_part_admits_its_own_inline_styles_by_hash_never_unsafe_inline(client, intake):
+    message = sent_email(1)
+    client.force_login(intake)
+    response = client.get(reverse("clinic:sent_email_html", args=[message.pk]))
+    policy = response["Content-Security-Policy"]
+    styles = set(re.findall(r'style="([^"]*)"', response.content.decode()))
+    assert styles  # the e-mail base template styles its body, rule and footer inline
+    style_src = next(part for part in policy.split("; ") if part.startswith("style-src "))
+    assert set(style_src.split()[1:]) == {"'unsafe-hashes'", *(sha256_source(style) for style in styles)}
+    assert "unsafe-inline" not in policy
+
+
+def test_the_html_part_policy_hashes_style_elements_and_decoded_attributes_and_admits_none_without():
+    html = '<style>p { color: red; }</style><p style="font-family: &quot;Arial&quot;">x</p>'
+    policy = html_part_policy(html)
+    assert sha256_source("p { color: red; }") in policy
+    assert sha256_source('font-family: "Arial"') in policy  # the value the browser hashes
+    assert "style-src 'none';" in html_part_policy("<p>plain</p>")
 
 
 def test_links_in_new_tab_goes_first_in_the_head_or_first_at_all():

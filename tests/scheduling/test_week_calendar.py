@@ -62,7 +62,7 @@ def test_week_runs_monday_to_sunday_with_a_column_per_provider(client, scheduler
     assert f'href="{tuesday.get_absolute_url()}"' in tuesday_row
     assert "9:00 AM" in tuesday_row
     assert "Booked" in tuesday_row
-    assert "background-color: #" in tuesday_row  # coloured by procedure type
+    assert f"procedure-tile procedure-{tuesday.procedure_type_id} " in tuesday_row  # coloured by procedure type
 
 
 def test_an_appointment_falls_on_its_local_day(client, scheduler, world):
