@@ -15,9 +15,10 @@ from django.urls import Resolver404, resolve, reverse
 from clinic import mfa
 
 # Pages open to a logged-in user who has not passed the second factor: logging in and out,
-# the second-factor pages themselves, the anonymous password-reset pages, health checks, and
+# the pages that pass it (enrolment, its recovery codes, the code page; not the Security page,
+# which is for a session that passed), the anonymous password-reset pages, health checks, and
 # the patients' signed-link pages (which never use the login).
-OPEN_URL_NAMES = frozenset(
+OPEN_VIEW_NAMES = frozenset(
     {
         "login",
         "logout",
@@ -27,9 +28,12 @@ OPEN_URL_NAMES = frozenset(
         "password_reset_done",
         "password_reset_confirm",
         "password_reset_complete",
+        "mfa:enrol",
+        "mfa:recovery_codes",
+        "mfa:verify",
     }
 )
-OPEN_NAMESPACES = frozenset({"mfa", "patient"})
+OPEN_NAMESPACES = frozenset({"patient"})
 
 
 def is_open_without_second_factor(path: str) -> bool:
@@ -39,9 +43,7 @@ def is_open_without_second_factor(path: str) -> bool:
         match = resolve(path)
     except Resolver404:
         return False
-    if match.namespaces:
-        return bool(set(match.namespaces) & OPEN_NAMESPACES)
-    return match.url_name in OPEN_URL_NAMES
+    return match.view_name in OPEN_VIEW_NAMES or bool(set(match.namespaces) & OPEN_NAMESPACES)
 
 
 class SecondFactorRequiredMiddleware:

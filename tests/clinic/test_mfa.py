@@ -95,7 +95,7 @@ def gated_urls() -> list[tuple[str, str]]:
 def test_the_walk_reaches_the_phi_pages_and_the_admin():
     names = {name for name, url in gated_urls()}
     assert {"scheduling:appointment", "referrals:detail", "scheduling:patient", "clinic:audit_log"} <= names
-    assert "admin:clinic_user_changelist" in names
+    assert {"admin:clinic_user_changelist", "mfa:security"} <= names
     assert {"mfa:verify", "login", "logout", "healthz", "patient:confirm"}.isdisjoint(names)
 
 
