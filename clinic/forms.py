@@ -12,6 +12,17 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
 
 
+class SecondFactorCodeForm(forms.Form):
+    """One code: six digits from the authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
+    )
+
+
 class AuditSearchForm(forms.Form):
     actor = forms.CharField(required=False, label="Person (e-mail)")
     object_type = forms.CharField(required=False, label="Record type", help_text="e.g. referrals.Referral")

@@ -98,6 +98,9 @@ INSTALLED_APPS = [
     "csp",
     "django_celery_beat",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "phonenumber_field",
     "clinic",
     "conditions",
@@ -112,6 +115,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
+    # Users who must use a second factor reach nothing but login, logout and the MFA pages
+    # until they pass it (clinic.mfa_gate).
+    "clinic.mfa_gate.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -194,6 +202,21 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0", doc="Reverse proxies in front of the app (for client IPs)."))
+
+# Two-factor authentication (clinic.mfa): TOTP apps, with recovery codes for a lost phone.
+MFA_REQUIRED_FOR_STAFF = env_bool(
+    "MFA_REQUIRED_FOR_STAFF",
+    True,
+    doc="1: clinic staff (intake, schedulers, providers, clinic admins, superusers) must use a second factor.",
+)
+MFA_REQUIRED_FOR_REFERRERS = env_bool(
+    "MFA_REQUIRED_FOR_REFERRERS",
+    False,
+    doc="1: referring physicians must use a second factor too (otherwise they may choose to).",
+)
+OTP_TOTP_ISSUER = "Pain Management Referrals"
+# A wrong second-factor code is not kept in django-axes' record of failed attempts.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]  # axes' default, plus the code
 
 # PHI on screen: sessions end after an idle period and when the browser closes.
 SESSION_COOKIE_AGE = 60 * int(env("SESSION_IDLE_MINUTES", "60", doc="Minutes of inactivity before logout."))

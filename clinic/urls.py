@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import message_views, views
+from clinic import message_views, mfa_views, views
 from clinic.forms import EmailAuthenticationForm
 
 clinic_patterns = (
@@ -14,8 +14,19 @@ clinic_patterns = (
         path("sent-emails/", message_views.sent_email_list, name="sent_emails"),
         path("sent-emails/<int:pk>/", message_views.sent_email_detail, name="sent_email"),
         path("sent-emails/<int:pk>/html/", message_views.sent_email_html, name="sent_email_html"),
+        path("users/<int:pk>/mfa-reset/", mfa_views.user_mfa_reset, name="user_mfa_reset"),
     ],
     "clinic",
+)
+
+mfa_patterns = (
+    [
+        path("enrol/", mfa_views.enrol, name="enrol"),
+        path("recovery-codes/", mfa_views.recovery_codes, name="recovery_codes"),
+        path("verify/", mfa_views.verify, name="verify"),
+        path("security/", mfa_views.security, name="security"),
+    ],
+    "mfa",
 )
 
 urlpatterns = [
@@ -32,6 +43,7 @@ urlpatterns = [
         ),
         name="password_reset",
     ),
+    path("accounts/mfa/", include(mfa_patterns)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("clinic/", include(clinic_patterns)),
     path("referrals/", include("referrals.urls")),

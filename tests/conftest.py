@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.test.client import ClientMixin
 
 from clinic.roles import Role
 from tests.factories import UserFactory
@@ -49,6 +50,44 @@ def users_by_role(referrer, intake, scheduler, provider_user, clinic_admin) -> d
         Role.PROVIDER: provider_user,
         Role.CLINIC_ADMIN: clinic_admin,
     }
+
+
+TEST_DEVICE_NAME = "Test authenticator"
+
+
+def second_factor_device(user):
+    """The confirmed authenticator app the tests give a user who must use a second factor."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name=TEST_DEVICE_NAME, confirmed=True)
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(request, monkeypatch):
+    """`client.force_login(user)` (and `client.login`) give a session that has passed the
+    second factor, for users who must use one, so tests of pages need not enrol anyone.
+    Tests marked `real_second_factor` get the bare password session instead, as a real
+    login would: they prove the gate."""
+    if request.node.get_closest_marker("real_second_factor"):
+        return
+    original = ClientMixin._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        from clinic.mfa import mfa_must_pass
+
+        # A fresh copy: the permission check caches on the object, and the test's own user
+        # object may change roles after logging in.
+        fresh = type(user).objects.get(pk=user.pk)
+        if mfa_must_pass(fresh):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = second_factor_device(fresh).persistent_id
+            session.save()
+
+    monkeypatch.setattr(ClientMixin, "_login", _login)
 
 
 @pytest.hookimpl(hookwrapper=True)

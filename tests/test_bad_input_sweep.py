@@ -226,6 +226,7 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
 
     ints = {
         "clinic:message_resend": {"pk": [message.pk]},
+        "clinic:user_mfa_reset": {"pk": [intake.pk]},
         "clinic:sent_email": {"pk": [sent.pk]},
         "clinic:sent_email_html": {"pk": [sent.pk]},
         "scheduling:patient": {"pk": [patient.pk]},

@@ -40,17 +40,53 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+def current_code(device) -> str:
+    """The code the user's authenticator app shows now, computed from the device's key."""
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+
+
 @pytest.fixture
-def login(page, live_server):
-    """Log a user in through the real login form."""
+def login(request, page, live_server):
+    """Log a user in through the real login form, and for a user who must use a second
+    factor, through the code page too (with a code computed from their app's key), as the
+    user would. Tests marked ``real_second_factor`` do the code step themselves."""
+    pass_second_factor = request.node.get_closest_marker("real_second_factor") is None
 
     def _login(email: str, password: str = "correct-horse-battery") -> None:
+        device = _ready_device(email) if pass_second_factor else None
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("E-mail address").fill(email)
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Log in").click()
+        if device is not None and "/accounts/mfa/verify/" in page.url:
+            page.get_by_label("Code").fill(current_code(device))
+            with page.expect_navigation():
+                page.get_by_role("button", name="Verify").click()
 
     return _login
+
+
+def _ready_device(email: str):
+    """The app of a user who must use a second factor, ready for this step's code.
+
+    django-otp accepts each time step's code once; a second login of the same user within
+    one 30-second step would be refused, so the fixture forgets the step last used (a real
+    user would wait for the next code).
+    """
+    from clinic.mfa import mfa_must_pass
+    from clinic.models import User
+    from tests.conftest import second_factor_device
+
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None or not mfa_must_pass(user):
+        return None
+    device = second_factor_device(user)
+    type(device).objects.filter(pk=device.pk).update(last_t=-1)
+    device.refresh_from_db()
+    return device
 
 
 @pytest.fixture

@@ -181,10 +181,11 @@ def test_the_list_query_count_does_not_grow_with_rows(client, scheduler, django_
     for n in range(rows):
         sent_email(n)
     client.force_login(scheduler)
-    # 1 session, 2 user, 3-4 user and group permissions (role check; the navigation reuses
-    # them), 5 count for the paginator, 6 the page of rows (no bodies), 7-9 savepoint, session
+    # 1 session, 2 user, 3 the session's second-factor device (django-otp),
+    # 4-5 user and group permissions (role check; the navigation reuses
+    # them), 6 count for the paginator, 7 the page of rows (no bodies), 8-10 savepoint, session
     # update, release (the session is saved on every request for the idle timeout)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(reverse("clinic:sent_emails"))
     assert response.status_code == 200
 

@@ -49,15 +49,16 @@ def test_setup_page_query_count_does_not_grow_with_locations(client, clinic_admi
     client.force_login(clinic_admin)
     for n in range(1, 4):
         _location_with_everything(n)
-    # 1 session, 2 user, 3-4 user and group permissions (role check), 5 closures,
-    # 6 locations, 7 weekday hours, 8 opening ranges, 9 rooms, 10 room capabilities,
-    # 11 providers, 12 provider locations, 13 procedure types, 14 their capabilities,
-    # 15 their locations, 16 follow-up checks, 17-19 savepoint, session update, release
+    # 1 session, 2 user, 3 the session's second-factor device (django-otp),
+    # 4-5 user and group permissions (role check), 6 closures,
+    # 7 locations, 8 weekday hours, 9 opening ranges, 10 rooms, 11 room capabilities,
+    # 12 providers, 13 provider locations, 14 procedure types, 15 their capabilities,
+    # 16 their locations, 17 follow-up checks, 18-20 savepoint, session update, release
     # (the session is saved on every request for the idle timeout)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         client.get(reverse("clinic:setup"))
     for n in range(4, 8):
         _location_with_everything(n)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         response = client.get(reverse("clinic:setup"))
     assert response.content.decode().count("Fluoro ") == 7

@@ -74,12 +74,13 @@ def test_day_sheet_query_count_is_constant(client, world, linked, django_assert_
     client.force_login(linked)
     params = {"date": "2026-12-01"}
     place(world, 2)
-    # 1 session, 2 user, 3-4 permissions, 5 the user's provider, 6 its locations (prefetch),
-    # 7 active appointments with patient, procedure, provider, room, location and referral
-    # joined, 8 the audit rows in one insert, 9-11 savepoint, session save, release
-    with django_assert_num_queries(11):
+    # 1 session, 2 user, 3 the session's second-factor device (django-otp),
+    # 4-5 permissions, 6 the user's provider, 7 its locations (prefetch),
+    # 8 active appointments with patient, procedure, provider, room, location and referral
+    # joined, 9 the audit rows in one insert, 10-12 savepoint, session save, release
+    with django_assert_num_queries(12):
         client.get(SHEET, params)
     place(world, 8, first=2)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(SHEET, params)
     assert response.content.decode().count("Russellville</td>") == 10

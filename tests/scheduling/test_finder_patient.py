@@ -259,14 +259,15 @@ def test_the_week_of_one_provider_costs_a_constant_number_of_queries(
     first_visit(world, scheduler)
     params = {"patient": world.patient.pk, "procedure_type": world.epidural.pk, "provider": world.provider.pk}
     client.force_login(scheduler)
-    # 1 session, 2 user, 3-4 permissions, 5-6 the form's procedure and provider,
-    # 7 the patient, 8 the audit record, 9 the patient's latest referral (context),
-    # 10 any active appointment (the referral rule), 11 the procedure's first location (zone),
-    # 12-20 the slot rules: locations, hours with ranges, closures, capable rooms, templates,
+    # 1 session, 2 user, 3 the session's second-factor device (django-otp),
+    # 4-5 permissions, 6-7 the form's procedure and provider,
+    # 8 the patient, 9 the audit record, 10 the patient's latest referral (context),
+    # 11 any active appointment (the referral rule), 12 the procedure's first location (zone),
+    # 13-21 the slot rules: locations, hours with ranges, closures, capable rooms, templates,
     # extra availability, time off, busy appointments, the patient's history of this procedure,
-    # 21-23 the form's procedure, location and provider choices,
-    # 24-26 savepoint, session save, release
-    with django_assert_num_queries(26):
+    # 22-24 the form's procedure, location and provider choices,
+    # 25-27 savepoint, session save, release
+    with django_assert_num_queries(27):
         response = client.get(reverse("scheduling:find"), params)
     assert chips(response.content.decode())
     for n in range(6):
@@ -277,6 +278,6 @@ def test_the_week_of_one_provider_costs_a_constant_number_of_queries(
             referral=ReferralFactory(patient=other, status="accepted", first_visit=world.consult), now=NOW,
         )  # fmt: skip
         give_template(ProviderFactory(locations=[world.location]), world.location)
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(27):
         response = client.get(reverse("scheduling:find"), params)
     assert len(chips(response.content.decode())) > 0

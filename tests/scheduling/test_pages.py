@@ -217,14 +217,15 @@ def test_day_calendar_query_count_is_constant(client, scheduler, world, django_a
     client.force_login(scheduler)
     params = {"location": world.location.pk, "date": "2026-12-01"}
     _book_many(world, scheduler, 2)
-    # 1 session, 2 user, 3-4 permissions, 5 locations, 6 appointments with patient,
-    # procedure, provider, room, location and referral joined, 7 providers of the location,
-    # 8 closures, 9 weekday modes with opening ranges, 10 providers' extra availability,
-    # 11-13 savepoint, session save, release
-    with django_assert_num_queries(13):
+    # 1 session, 2 user, 3 the session's second-factor device (django-otp),
+    # 4-5 permissions, 6 locations, 7 appointments with patient,
+    # procedure, provider, room, location and referral joined, 8 providers of the location,
+    # 9 closures, 10 weekday modes with opening ranges, 11 providers' extra availability,
+    # 12-14 savepoint, session save, release
+    with django_assert_num_queries(14):
         client.get(reverse("scheduling:day"), params)
     _book_many(world, scheduler, 12, first=2)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(reverse("scheduling:day"), params)
     assert response.content.decode().count('href="/scheduling/appointments/') == 14
 
@@ -281,28 +282,30 @@ def test_my_day_query_count_is_constant(client, provider_user, world, django_ass
     client.force_login(provider_user)
     params = {"date": "2026-12-01"}
     _book_many_for_patients(world, 2)
-    # 1 session, 2 user, 3-4 permissions, 5 the user's provider, 6 its locations (prefetch),
-    # 7 appointments with patient, procedure, provider, room, location and referral joined,
-    # 8-10 savepoint, session save, release
-    with django_assert_num_queries(10):
+    # 1 session, 2 user, 3 the session's second-factor device (django-otp),
+    # 4-5 permissions, 6 the user's provider, 7 its locations (prefetch),
+    # 8 appointments with patient, procedure, provider, room, location and referral joined,
+    # 9-11 savepoint, session save, release
+    with django_assert_num_queries(11):
         client.get(reverse("scheduling:my_day"), params)
     _book_many_for_patients(world, 10, first=2)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(reverse("scheduling:my_day"), params)
     assert response.content.decode().count('href="/scheduling/appointments/') == 12
 
 
 def test_queue_query_count_is_constant(client, scheduler, world, django_assert_num_queries):
     client.force_login(scheduler)
-    # 1 session, 2 user, 3-4 permissions, 5 accepted referrals with patient, first visit,
+    # 1 session, 2 user, 3 the session's second-factor device (django-otp),
+    # 4-5 permissions, 6 accepted referrals with patient, first visit,
     # preferred provider and referring physician's practice joined,
-    # 6-8 savepoint, session save, release
-    with django_assert_num_queries(8):
+    # 7-9 savepoint, session save, release
+    with django_assert_num_queries(9):
         client.get(reverse("scheduling:queue"))
     for urgency in ("urgent", "routine") * 5:
         ReferralFactory(status="accepted", urgency=urgency, first_visit=world.epidural,
                         preferred_provider=ProviderFactory(locations=[world.location]))  # fmt: skip
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get(reverse("scheduling:queue"))
     assert response.content.decode().count("Find a slot<span") == 11
 

@@ -268,11 +268,12 @@ def test_repeat_due_queue_query_count_is_constant(client, world, scheduler, djan
     url = reverse("scheduling:repeat_due")
     with time_machine.travel(SWEEP, tick=False):
         client.force_login(scheduler)
-        # 1 session, 2 user, 3-4 permissions (user, groups), 5 open items with patient,
+        # 1 session, 2 user, 3 the session's second-factor device (django-otp),
+        # 4-5 permissions (user, groups), 6 open items with patient,
         # procedure, last appointment, its location and provider joined and the finder's
-        # referral as a subquery, 6-8 savepoint, session save, release
-        with django_assert_num_queries(8):
+        # referral as a subquery, 7-9 savepoint, session save, release
+        with django_assert_num_queries(9):
             assert client.get(url).content.decode().count("Dismiss<span") == 2
         _items(world, 8, first=2)
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(9):
             assert client.get(url).content.decode().count("Dismiss<span") == 10

@@ -152,18 +152,19 @@ def test_week_calendar_query_count_is_constant(client, scheduler, world, django_
     client.force_login(scheduler)
     params = {"location": world.location.pk, **WEEK_OF_1_DECEMBER}
     book(world, local(world.location, 2026, 11, 30, 9))
-    # 1 session, 2 user, 3-4 permissions, 5 locations, 6 the week's appointments with patient,
-    # procedure, provider, room, location and referral joined, 7 providers of the location,
-    # 8 closures, 9 weekday modes with opening ranges, 10 extra availability with providers,
-    # 11-13 savepoint, session save, release
-    with django_assert_num_queries(13):
+    # 1 session, 2 user, 3 the session's second-factor device (django-otp),
+    # 4-5 permissions, 6 locations, 7 the week's appointments with patient,
+    # procedure, provider, room, location and referral joined, 8 providers of the location,
+    # 9 closures, 10 weekday modes with opening ranges, 11 extra availability with providers,
+    # 12-14 savepoint, session save, release
+    with django_assert_num_queries(14):
         client.get(reverse("scheduling:week"), params)
     for day in range(30, 37):  # every day of the week, both providers, fresh patients and rooms
         for hour in (11, 12):
             start = local(world.location, 2026, 11, 30, hour) + dt.timedelta(days=day - 30)
             book(world, start, provider=other if hour == 12 else None, room=RoomFactory(location=world.location))
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(reverse("scheduling:week"), params)
     assert response.content.decode().count('href="/scheduling/appointments/') == 15
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         client.get(reverse("scheduling:week"), {**params, "view": "rooms"})
