@@ -115,6 +115,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after authentication (it asks who is asking) and above the second-factor gate,
+    # so the gate's redirects carry CSP, Permissions-Policy and no-store too.
+    "csp.middleware.CSPMiddleware",
+    "clinic.middleware.SecurityHeadersMiddleware",
     # request.user.is_verified(): whether this session passed a second factor (django-otp).
     "django_otp.middleware.OTPMiddleware",
     # Users who must use a second factor reach nothing but login, logout and the MFA pages
@@ -122,9 +126,6 @@ MIDDLEWARE = [
     "clinic.mfa_gate.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
-    # After authentication (it asks who is asking): no-store and Permissions-Policy.
-    "clinic.middleware.SecurityHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",

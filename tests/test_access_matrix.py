@@ -60,6 +60,10 @@ ANY_SIGNED_IN = {
     "home": "sends each user to their work (or says they have no role yet)",
     "password_change": "one's own password",
     "password_change_done": "one's own password was changed",
+    "mfa:enrol": "one's own second factor (enrolling; anyone may choose one)",
+    "mfa:recovery_codes": "one's own recovery codes, shown once after enrolling",
+    "mfa:verify": "one's own second factor (the code at login)",
+    "mfa:security": "one's own second factor (status, new recovery codes)",
 }
 
 
