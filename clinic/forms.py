@@ -1,6 +1,8 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
+from clinic.login_identity import login_identity
 from clinic.models import AuditEvent
 
 
@@ -10,6 +12,14 @@ class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
         label="E-mail address", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
+
+    def clean_username(self) -> str:
+        # Authenticate (and so django-axes) with the one spelling of the address.
+        return login_identity(self.cleaned_data["username"])
+
+
+class AdminEmailAuthenticationForm(EmailAuthenticationForm, AdminAuthenticationForm):
+    """The Django admin's login form: the same identity and lockout, staff accounts only."""
 
 
 class AuditSearchForm(forms.Form):

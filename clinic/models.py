@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from clinic.contrast import readable_text_color
+from clinic.login_identity import login_identity
 from clinic.validators import validate_holiday_name, validate_npi, validate_time_zone
 
 RANGE_END_BEFORE_START = "The end must be after the start."
@@ -29,7 +30,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email: str, password: str | None, **extra_fields):
         if not email:
             raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=login_identity(self.normalize_email(email)), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -45,8 +46,9 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        # E-mail addresses are stored lower-cased; match what people type.
-        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+        # Addresses are stored as their login identity; iexact still finds a row saved in
+        # another case before that rule (e.g. through the admin).
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": login_identity(username)})
 
 
 class User(AbstractUser):

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic import message_views, views
-from clinic.forms import EmailAuthenticationForm
+from clinic.forms import AdminEmailAuthenticationForm, EmailAuthenticationForm
 
 clinic_patterns = (
     [
@@ -42,3 +42,5 @@ urlpatterns = [
 
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic administration"
+# /admin/login/ counts failures for the same identity as /accounts/login/.
+admin.site.login_form = AdminEmailAuthenticationForm
