@@ -516,3 +516,33 @@ class OutgoingMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to_email} ({self.get_status_display()})"
+
+
+class PasswordResetRequest(models.Model):
+    """An address typed into "Forgotten your password?", waiting for the sweep that mails the
+    account behind it, if there is one (``clinic.password_reset``).
+
+    Writing this row is all the request does, whoever the address belongs to, so neither the
+    answer nor its timing tells a stranger whether an account exists. The sweep deletes it.
+    """
+
+    email = models.CharField(max_length=254)  # as typed (its login identity); may match no one
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"password reset for {self.email}"
+
+
+class ThrottleHit(models.Model):
+    """One counted attempt under a limit (``clinic.throttle``): a scope such as
+    ``access-request:ip`` and a hashed key, so the table is not a log of addresses typed."""
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "at"], name="throttle_hit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} at {self.at:%Y-%m-%d %H:%M}"
