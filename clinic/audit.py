@@ -5,13 +5,10 @@ from __future__ import annotations
 from django.db import models
 from django.http import HttpRequest
 
+from clinic.client_ip import client_ip  # the lockout's function too: both agree on the client
 from clinic.models import AuditEvent
 
-
-def client_ip(request: HttpRequest) -> str | None:
-    # django-axes already resolved the client address (honouring PROXY_COUNT); reuse it so
-    # the lockout and the audit log agree on who the client was.
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
+__all__ = ["audit_record", "audit_record_many", "client_ip"]
 
 
 def _event(*, request: HttpRequest, action: str, obj: models.Model, summary: str) -> AuditEvent:

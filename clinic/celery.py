@@ -25,6 +25,14 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expire_seconds": 55},
     },
+    "process-password-resets": {
+        # The reset form only records the address (so its answer and timing are the same
+        # whether an account exists); this owes the e-mails in the ledger. Often, because
+        # someone is waiting for the link; a run not started in time is covered by the next.
+        "task": "clinic.tasks.process_password_resets",
+        "schedule": 20.0,
+        "options": {"expire_seconds": 18},
+    },
     "roll-holidays-forward": {
         # Yearly, on 2 January, so the holiday calendar always reaches two years ahead;
         # the task is idempotent, so an extra run (or a missed one) does no harm.

@@ -1,7 +1,10 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
+from clinic.login_identity import login_identity
 from clinic.models import AuditEvent
+from clinic.password_reset import password_reset_request
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -10,6 +13,22 @@ class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
         label="E-mail address", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
+
+    def clean_username(self) -> str:
+        # Authenticate (and so django-axes) with the one spelling of the address.
+        return login_identity(self.cleaned_data["username"])
+
+
+class AdminEmailAuthenticationForm(EmailAuthenticationForm, AdminAuthenticationForm):
+    """The Django admin's login form: the same identity and lockout, staff accounts only."""
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's reset form, except that it only records the address: the e-mail goes through
+    the ledger, owed by a sweep, so the answer and its timing are the same for any address."""
+
+    def save(self, **kwargs) -> None:
+        password_reset_request(email=self.cleaned_data["email"])
 
 
 class SecondFactorCodeForm(forms.Form):

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from clinic.contrast import css_color, readable_text_color
+from clinic.login_identity import login_identity
 from clinic.validators import validate_holiday_name, validate_npi, validate_time_zone
 
 RANGE_END_BEFORE_START = "The end must be after the start."
@@ -29,7 +30,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email: str, password: str | None, **extra_fields):
         if not email:
             raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=login_identity(self.normalize_email(email)), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -45,8 +46,9 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        # E-mail addresses are stored lower-cased; match what people type.
-        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+        # Addresses are stored as their login identity; iexact still finds a row saved in
+        # another case before that rule (e.g. through the admin).
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": login_identity(username)})
 
 
 class User(AbstractUser):
@@ -519,3 +521,33 @@ class OutgoingMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to_email} ({self.get_status_display()})"
+
+
+class PasswordResetRequest(models.Model):
+    """An address typed into "Forgotten your password?", waiting for the sweep that mails the
+    account behind it, if there is one (``clinic.password_reset``).
+
+    Writing this row is all the request does, whoever the address belongs to, so neither the
+    answer nor its timing tells a stranger whether an account exists. The sweep deletes it.
+    """
+
+    email = models.CharField(max_length=254)  # as typed (its login identity); may match no one
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"password reset for {self.email}"
+
+
+class ThrottleHit(models.Model):
+    """One counted attempt under a limit (``clinic.throttle``): a scope such as
+    ``access-request:ip`` and a hashed key, so the table is not a log of addresses typed."""
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "at"], name="throttle_hit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} at {self.at:%Y-%m-%d %H:%M}"

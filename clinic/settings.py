@@ -202,7 +202,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0", doc="Reverse proxies in front of the app (for client IPs)."))
+# Every way of typing one address is one identity (clinic.login_identity), and the client's
+# address is the one the outermost of PROXY_COUNT proxies saw (clinic.client_ip), for the
+# lockout and the audit log alike.
+AXES_USERNAME_CALLABLE = "clinic.login_identity.axes_username"
+AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_ip"
+PROXY_COUNT = int(
+    env(
+        "PROXY_COUNT",
+        "0",
+        doc="Reverse proxies in front of the app that append X-Forwarded-For (1 behind the TLS proxy; 0 ignores it).",
+    )
+)
 
 # Two-factor authentication (clinic.mfa): TOTP apps, with recovery codes for a lost phone.
 MFA_REQUIRED_FOR_STAFF = env_bool(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from clinic import outbox
+from clinic.password_reset import password_reset_requests_process
 from clinic.services import closure_roll_holidays_forward
 
 
@@ -12,6 +13,12 @@ from clinic.services import closure_roll_holidays_forward
 def roll_holidays_forward() -> int:
     """Yearly: create the coming years' holiday closures (see the service)."""
     return len(closure_roll_holidays_forward())
+
+
+@shared_task
+def process_password_resets() -> int:
+    """Every 20 seconds: owe the reset e-mails people asked for (see ``clinic.password_reset``)."""
+    return password_reset_requests_process()
 
 
 @shared_task

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic import message_views, mfa_views, views
-from clinic.forms import EmailAuthenticationForm
+from clinic.forms import AdminEmailAuthenticationForm, EmailAuthenticationForm, PasswordResetRequestForm
 
 clinic_patterns = (
     [
@@ -34,13 +34,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm), name="login"),
+    # The e-mail (emails/password_reset_*) is owed by clinic.password_reset, not sent here.
     path(
         "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(
-            subject_template_name="emails/password_reset_subject.txt",
-            email_template_name="emails/password_reset.txt",
-            html_email_template_name="emails/password_reset.html",
-        ),
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetRequestForm),
         name="password_reset",
     ),
     path("accounts/mfa/", include(mfa_patterns)),
@@ -54,3 +51,5 @@ urlpatterns = [
 
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic administration"
+# /admin/login/ counts failures for the same identity as /accounts/login/.
+admin.site.login_form = AdminEmailAuthenticationForm

@@ -14,6 +14,7 @@ from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
 from clinic import localtime
+from clinic.login_identity import login_identity
 from clinic.models import ProcedureType, Provider
 from conditions.models import Condition
 from referrals.codes import parse_icd10_list
@@ -341,9 +342,6 @@ class NoteForm(forms.Form):
     visible_to_referrer = forms.BooleanField(required=False, label="Show this note to the referring physician")
 
 
-PENDING_REQUEST_EXISTS = "A request for this e-mail address is already waiting for review; we will e-mail you."
-
-
 class PortalAccessRequestForm(forms.ModelForm):
     class Meta:
         model = PortalAccessRequest
@@ -352,7 +350,6 @@ class PortalAccessRequestForm(forms.ModelForm):
         widgets = {"message": forms.Textarea(attrs={"rows": 3})}
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if PortalAccessRequest.objects.filter(email__iexact=email, status=PortalAccessRequest.Status.PENDING).exists():
-            raise ValidationError(PENDING_REQUEST_EXISTS)
-        return email
+        # Whether the address is already waiting or has an account is not said here: the
+        # answer is the same for any address (portal_services.access_request_submit).
+        return login_identity(self.cleaned_data["email"])

@@ -3,6 +3,8 @@ invitation e-mail carries a one-day link to set a password."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
@@ -15,18 +17,40 @@ from clinic.models import User
 from clinic.outbox import message_queue
 from clinic.roles import Role
 from clinic.services import user_grant_role
+from clinic.throttle import Limit, throttle_hit
 from referrals.models import PortalAccessRequest, ReferringPhysician, ReferringPractice
 
 ALREADY_DECIDED = "This request was already %(status)s."
+TOO_MANY_ACCESS_REQUESTS = (
+    "Too many requests for portal access have come from here or for this e-mail address. "
+    "Nothing was sent; please try again tomorrow, or call the clinic."
+)
+# A physician asks once; a few retries are fine. The limits keep the public form from being
+# used to flood the review queue or to probe addresses.
+ACCESS_REQUESTS_PER_ADDRESS = Limit(scope="access-request:email", count=3, window=dt.timedelta(days=1))
+ACCESS_REQUESTS_PER_CLIENT = Limit(scope="access-request:ip", count=10, window=dt.timedelta(hours=1))
 
 
-def access_request_submit(**fields) -> PortalAccessRequest:
-    """Record a request; a second pending one for the same e-mail returns the first."""
+class AccessRequestThrottled(Exception):
+    """Refused: this client or this address asked too often (``TOO_MANY_ACCESS_REQUESTS``)."""
+
+
+def access_request_submit(*, client_ip: str | None, now: dt.datetime | None = None, **fields) -> None:
+    """Record a request for review, or refuse it as throttled.
+
+    Returns nothing, and the caller answers the same whether the address is new, already
+    waiting (the first request stands) or already has an account (the admin sees it when
+    reviewing), so the public form tells a stranger nothing about who uses the portal.
+    """
+    email = fields["email"]
+    checks = [(ACCESS_REQUESTS_PER_ADDRESS, email.lower()), (ACCESS_REQUESTS_PER_CLIENT, client_ip)]
+    if not throttle_hit(checks=checks, now=now):
+        raise AccessRequestThrottled(TOO_MANY_ACCESS_REQUESTS)
     try:
         with transaction.atomic():
-            return PortalAccessRequest.objects.create(**fields)
+            PortalAccessRequest.objects.create(**fields)
     except IntegrityError:
-        return PortalAccessRequest.objects.get(email__iexact=fields["email"], status=PortalAccessRequest.Status.PENDING)
+        pass  # one pending request per address (a constraint): the first one stands
 
 
 @transaction.atomic

@@ -9,12 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from clinic.audit import audit_record
+from clinic.client_ip import client_ip
 from clinic.models import AuditEvent
 from clinic.roles import Role, role_required
 from referrals import selectors, services
 from referrals.forms import AnswerInformationForm, PortalAccessRequestForm, ReferralForm
 from referrals.models import Referral, ReferringPhysician
-from referrals.portal_services import access_request_submit
+from referrals.portal_services import AccessRequestThrottled, access_request_submit
 from referrals.views import params, referral_form
 
 ALREADY_SUBMITTED = "This referral was already submitted; nothing was sent twice."
@@ -112,7 +113,11 @@ def request_access(request: HttpRequest) -> HttpResponse:
     """Public: a physician asks for a portal account; an admin approves it."""
     form = PortalAccessRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        access_request_submit(**form.cleaned_data)
+        try:
+            access_request_submit(client_ip=client_ip(request), **form.cleaned_data)
+        except AccessRequestThrottled as exc:
+            form.add_error(None, str(exc))
+            return render(request, "referrals/request_access.html", {"form": form}, status=429)
         messages.success(request, ACCESS_REQUESTED)
         return redirect("login")
     return render(request, "referrals/request_access.html", {"form": form})

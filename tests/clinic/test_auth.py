@@ -1,9 +1,6 @@
-"""Login, throttling, password change and reset."""
-
-import re
+"""Login, throttling and password change (reset: test_password_reset.py)."""
 
 import pytest
-from django.core import mail
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -34,33 +31,6 @@ def test_a_failed_login_keeps_the_email_typed(client, scheduler):
     assert response.status_code == 200
     assert f'value="{scheduler.email}"'.encode() in response.content
     assert b"Please enter a correct e-mail address and password" in response.content
-
-
-def test_password_reset_mails_a_working_link_in_text_and_html(client, referrer):
-    response = client.post(reverse("password_reset"), {"email": referrer.email})
-    assert response.status_code == 302
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert message.to == [referrer.email]
-    assert message.subject == "Reset your password for the clinic's referral system"
-    html, mimetype = message.alternatives[0]
-    assert mimetype == "text/html"
-    link = re.search(r"https?://[^/]+(/accounts/reset/\S+/)", message.body).group(1)
-    assert link in html
-    response = client.get(link, follow=True)
-    assert response.status_code == 200
-    response = client.post(
-        response.redirect_chain[-1][0], {"new_password1": "a-new-Pass-2026", "new_password2": "a-new-Pass-2026"}
-    )
-    assert response.url == reverse("password_reset_complete")
-    referrer.refresh_from_db()
-    assert referrer.check_password("a-new-Pass-2026")
-
-
-def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(client):
-    response = client.post(reverse("password_reset"), {"email": "nobody@nowhere.example"})
-    assert response.url == reverse("password_reset_done")
-    assert mail.outbox == []
 
 
 def test_password_change_refuses_a_short_password_with_a_message(client, intake):
