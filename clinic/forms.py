@@ -19,3 +19,31 @@ class AuditSearchForm(forms.Form):
     action = forms.ChoiceField(required=False, choices=[("", "Any"), *AuditEvent.Action.choices])
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    from clinic.user_services import ASSIGNABLE_ROLES
+
+    return [(role.name, role.spec.group) for role in ASSIGNABLE_ROLES]
+
+
+class UserRolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        choices=_role_choices, widget=forms.CheckboxSelectMultiple, required=False, label="Roles"
+    )
+
+    def clean_roles(self):
+        from clinic.roles import Role
+
+        return {Role[name] for name in self.cleaned_data["roles"]}
+
+
+class UserInviteForm(UserRolesForm):
+    field_order = ["email", "first_name", "last_name", "roles"]
+
+    email = forms.EmailField(label="E-mail address")
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()

@@ -74,6 +74,32 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.email
 
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        # Once saved, every session of the old password ends (clinic.user_sessions).
+        self._password_changed = True
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._password_changed = True
+
+
+class UserSession(models.Model):
+    """One login of a user, so clinic admins can see and end a person's sessions: the session
+    store is keyed by session, not by user. Recorded at login (``clinic.user_sessions``)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.started_at:%Y-%m-%d %H:%M}"
+
 
 class Location(models.Model):
     """A place where patients are seen: an office, a surgery centre, a hospital suite."""

@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "clinic.user_sessions.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -191,6 +192,10 @@ AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0", doc="Reverse proxies in fr
 # PHI on screen: sessions end after an idle period and when the browser closes.
 SESSION_COOKIE_AGE = 60 * int(env("SESSION_IDLE_MINUTES", "60", doc="Minutes of inactivity before logout."))
 SESSION_SAVE_EVERY_REQUEST = True
+# However active, a login lasts at most this long (clinic.user_sessions.SessionLifetimeMiddleware).
+SESSION_ABSOLUTE_HOURS = int(
+    env("SESSION_ABSOLUTE_HOURS", "12", doc="Hours after login when a session ends however active.")
+)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

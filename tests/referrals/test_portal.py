@@ -104,7 +104,7 @@ def test_access_request_approved_by_an_admin_lets_the_physician_set_a_password_a
     duplicate = client.post(reverse("referrals:request_access"), data)
     assert "already waiting for review" in duplicate.content.decode()
     access_request = PortalAccessRequest.objects.get()
-    physician = access_request_approve(access_request=access_request, actor=clinic_admin)
+    physician = access_request_approve(access_request=access_request, actor=clinic_admin, practice=None)
     assert physician.practice.name == "Park Clinic"
     assert roles_of(physician.user) == [Role.REFERRER]
     messages_deliver_due()
