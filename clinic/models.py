@@ -74,14 +74,16 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.email
 
-    def set_password(self, raw_password: str | None) -> None:
-        super().set_password(raw_password)
-        # Once saved, every session of the old password ends (clinic.user_sessions).
-        self._password_changed = True
+    @property
+    def password_changed_unsaved(self) -> bool:
+        """Whether a new password waits to be saved; once it is, every session of the old one
+        ends (clinic.user_sessions). Django keeps the new raw password until the save, and
+        not for the rehash of an unchanged password at login, which is no change."""
+        return self._password is not None or self.__dict__.get("_password_unusable", False)
 
     def set_unusable_password(self) -> None:
         super().set_unusable_password()
-        self._password_changed = True
+        self._password_unusable = True
 
 
 class UserSession(models.Model):

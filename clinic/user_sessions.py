@@ -74,10 +74,11 @@ def _on_logout(sender, request: HttpRequest | None, user: User | None, **kwargs)
 
 
 def _on_user_saved(sender, instance: User, created: bool, **kwargs) -> None:
-    """A password saved ends every session of the person (``User.set_password`` flags it);
-    Django's password-change view then gives the current session a new key, which the
-    middleware records again, so the person who changed it stays logged in there."""
-    if instance.__dict__.pop("_password_changed", False) and not created:
+    """A new password saved ends every session of the person; Django's password-change view
+    then gives the current session a new key, which the middleware records again, so the
+    person who changed it stays logged in there."""
+    if instance.password_changed_unsaved and not created:
+        instance.__dict__.pop("_password_unusable", None)
         sessions_end(user=instance)
 
 
