@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from clinic.models import AuditEvent
+from clinic.roles import Role
+from clinic.user_services import ASSIGNABLE_ROLES
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -22,8 +24,6 @@ class AuditSearchForm(forms.Form):
 
 
 def _role_choices() -> list[tuple[str, str]]:
-    from clinic.user_services import ASSIGNABLE_ROLES
-
     return [(role.name, role.spec.group) for role in ASSIGNABLE_ROLES]
 
 
@@ -32,9 +32,7 @@ class UserRolesForm(forms.Form):
         choices=_role_choices, widget=forms.CheckboxSelectMultiple, required=False, label="Roles"
     )
 
-    def clean_roles(self):
-        from clinic.roles import Role
-
+    def clean_roles(self) -> set[Role]:
         return {Role[name] for name in self.cleaned_data["roles"]}
 
 

@@ -30,8 +30,10 @@ SEARCH_MAX = 100
 
 @role_required(Role.CLINIC_ADMIN)
 def users(request: HttpRequest) -> HttpResponse:
-    search = search_param(request)[:SEARCH_MAX]
-    page = Paginator(selectors.user_list(actor=request.user, search=search), 25).get_page(request.GET.get("page"))
+    search = search_param(request)
+    # No name or address is longer: the rest is not searched, but shown as typed.
+    found = selectors.user_list(actor=request.user, search=search[:SEARCH_MAX])
+    page = Paginator(found, 25).get_page(request.GET.get("page"))
     return render(request, "clinic/users/list.html", {"page": page, "q": search})
 
 
