@@ -23,6 +23,11 @@ from clinic.models import (
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """Superusers only may change accounts here. Clinic admins may look, and manage people in
+    the product (``clinic:users``: invite, roles, deactivate, password link), which never
+    grants the superuser or staff flag or a raw permission, nor sets a password. So for them
+    every change, the add form and the password form are refused, whatever is posted."""
+
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role_names", "is_active", "last_login"]
     list_filter = ["groups", "is_active", "is_staff"]
@@ -30,11 +35,18 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name")}),
-        (_("Roles"), {"fields": ("groups", "is_active", "is_staff", "is_superuser")}),
+        (_("Roles"), {"fields": ("groups", "is_active", "is_staff", "is_superuser", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    # What a clinic admin sees: no flags, groups, permissions or password.
+    viewer_fieldsets = (
+        (None, {"fields": ("email",)}),
+        (_("Personal info"), {"fields": ("first_name", "last_name")}),
+        (_("Status"), {"fields": ("is_active",)}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
-    filter_horizontal = ["groups"]
+    filter_horizontal = ["groups", "user_permissions"]
 
     @admin.display(description="Roles")
     def role_names(self, user: User) -> str:
@@ -42,6 +54,21 @@ class UserAdmin(BaseUserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            return self.viewer_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        # Django's password form (user_change_password) asks this too.
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
 
 
 class WeekdayHoursInline(admin.TabularInline):

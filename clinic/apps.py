@@ -8,6 +8,9 @@ class ClinicConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="clinic.sync_roles")
+        from clinic import user_sessions
+
+        user_sessions.connect_signals()
 
 
 def _sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:

@@ -5,6 +5,8 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from clinic.login_identity import login_identity
 from clinic.models import AuditEvent
 from clinic.password_reset import password_reset_request
+from clinic.roles import Role
+from clinic.user_services import ASSIGNABLE_ROLES
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -49,3 +51,27 @@ class AuditSearchForm(forms.Form):
     action = forms.ChoiceField(required=False, choices=[("", "Any"), *AuditEvent.Action.choices])
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(role.name, role.spec.group) for role in ASSIGNABLE_ROLES]
+
+
+class UserRolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        choices=_role_choices, widget=forms.CheckboxSelectMultiple, required=False, label="Roles"
+    )
+
+    def clean_roles(self) -> set[Role]:
+        return {Role[name] for name in self.cleaned_data["roles"]}
+
+
+class UserInviteForm(UserRolesForm):
+    field_order = ["email", "first_name", "last_name", "roles"]
+
+    email = forms.EmailField(label="E-mail address")
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()

@@ -76,6 +76,34 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.email
 
+    @property
+    def password_changed_unsaved(self) -> bool:
+        """Whether a new password waits to be saved; once it is, every session of the old one
+        ends (clinic.user_sessions). Django keeps the new raw password until the save, and
+        not for the rehash of an unchanged password at login, which is no change."""
+        return self._password is not None or self.__dict__.get("_password_unusable", False)
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._password_unusable = True
+
+
+class UserSession(models.Model):
+    """One login of a user, so clinic admins can see and end a person's sessions: the session
+    store is keyed by session, not by user. Recorded at login (``clinic.user_sessions``)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.started_at:%Y-%m-%d %H:%M}"
+
 
 class Location(models.Model):
     """A place where patients are seen: an office, a surgery centre, a hospital suite."""

@@ -45,7 +45,6 @@ PATIENTS = NavEntry("scheduling:patients", "Patients")
 
 
 _ADMIN_MODELS = (
-    "clinic.user",
     "clinic.location",
     "clinic.weekdayhours",
     "clinic.openingrange",
@@ -104,6 +103,8 @@ class Role(enum.Enum):
         permission="clinic.manage_clinic",
         nav=(
             NavEntry("clinic:setup", "Clinic setup"),
+            NavEntry("clinic:users", "Users"),
+            NavEntry("referrals:access_requests", "Access requests"),
             CALENDAR,
             PATIENTS,
             PATIENT_REQUESTS,
@@ -116,6 +117,8 @@ class Role(enum.Enum):
             for action in ("view", "add", "change", "delete")
         )
         + (
+            # Accounts are managed in the product (clinic:users); the Django admin only shows them.
+            "clinic.view_user",
             "django_celery_beat.view_periodictask",
             "django_celery_beat.change_periodictask",
             "clinic.view_auditevent",

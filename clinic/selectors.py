@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 
 from clinic import localtime
-from clinic.models import AuditEvent, Closure, Location, ProcedureType, Provider, WeekdayHours
+from clinic.models import AuditEvent, Closure, Location, ProcedureType, Provider, User, UserSession, WeekdayHours
 
 
 def location_list_with_hours() -> QuerySet[Location]:
@@ -100,3 +101,34 @@ def audit_events(
     if until:
         events = events.filter(at__date__lte=until)
     return events.order_by("-at", "-id")
+
+
+def users_managed_by(actor: User) -> QuerySet[User]:
+    """The accounts ``actor`` manages in the product: everyone but superusers, whom only
+    superusers manage (in the Django admin)."""
+    users = User.objects.all()
+    return users if actor.is_superuser else users.filter(is_superuser=False)
+
+
+def user_list(*, actor: User, search: str = "") -> QuerySet[User]:
+    """Accounts by name, with their roles preloaded; ``search`` matches name or e-mail."""
+    users = users_managed_by(actor).prefetch_related("groups").order_by("last_name", "first_name", "email")
+    for word in search.split()[:5]:
+        users = users.filter(Q(email__icontains=word) | Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return users
+
+
+def get_user_for_admin(*, actor: User, pk: int) -> User:
+    """The user page's access helper: 404 for an account ``actor`` does not manage."""
+    user = users_managed_by(actor).prefetch_related("groups").filter(pk=pk).first()
+    if user is None:
+        raise Http404
+    return user
+
+
+def get_user_session_for_admin(*, actor: User, user_pk: int, pk: int) -> UserSession:
+    session = UserSession.objects.select_related("user").filter(pk=pk, user__in=users_managed_by(actor),
+                                                                 user_id=user_pk).first()  # fmt: skip
+    if session is None:
+        raise Http404
+    return session

@@ -115,7 +115,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Right after authentication (it asks who is asking) and above the second-factor gate,
+    "clinic.user_sessions.SessionLifetimeMiddleware",
+    # After authentication (they ask who is asking) and above the second-factor gate,
     # so the gate's redirects carry CSP, Permissions-Policy and no-store too.
     "csp.middleware.CSPMiddleware",
     "clinic.middleware.SecurityHeadersMiddleware",
@@ -233,6 +234,10 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]  # axes' default,
 # PHI on screen: sessions end after an idle period and when the browser closes.
 SESSION_COOKIE_AGE = 60 * int(env("SESSION_IDLE_MINUTES", "60", doc="Minutes of inactivity before logout."))
 SESSION_SAVE_EVERY_REQUEST = True
+# However active, a login lasts at most this long (clinic.user_sessions.SessionLifetimeMiddleware).
+SESSION_ABSOLUTE_HOURS = int(
+    env("SESSION_ABSOLUTE_HOURS", "12", doc="Hours after login when a session ends however active.")
+)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

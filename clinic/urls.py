@@ -2,13 +2,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import message_views, mfa_views, views
+from clinic import message_views, mfa_views, user_views, views
 from clinic.forms import AdminEmailAuthenticationForm, EmailAuthenticationForm, PasswordResetRequestForm
 
 clinic_patterns = (
     [
         path("setup/", views.setup, name="setup"),
         path("audit/", views.audit_log, name="audit_log"),
+        path("users/", user_views.users, name="users"),
+        path("users/invite/", user_views.user_invite, name="user_invite"),
+        path("users/<int:pk>/", user_views.user_detail, name="user"),
+        path("users/<int:pk>/roles/", user_views.user_roles, name="user_roles"),
+        path("users/<int:pk>/deactivate/", user_views.user_deactivate, name="user_deactivate"),
+        path("users/<int:pk>/reactivate/", user_views.user_reactivate, name="user_reactivate"),
+        path("users/<int:pk>/password-link/", user_views.user_password_link, name="user_password_link"),
+        path("users/<int:pk>/sessions/<int:session_pk>/end/", user_views.user_session_end, name="user_session_end"),
         path("messages/", message_views.message_list, name="messages"),
         path("messages/<int:pk>/resend/", message_views.message_resend, name="message_resend"),
         path("sent-emails/", message_views.sent_email_list, name="sent_emails"),

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from clinic.audit import client_ip
 from referrals.models import (
     Attachment,
     Patient,
@@ -11,7 +12,7 @@ from referrals.models import (
     ReferringPractice,
     ReviewTarget,
 )
-from referrals.portal_services import access_request_approve, access_request_reject, physician_invite
+from referrals.portal_services import physician_invite, practice_deactivate, practice_reactivate
 
 
 class PhysicianInline(admin.TabularInline):
@@ -23,10 +24,30 @@ class PhysicianInline(admin.TabularInline):
 
 @admin.register(ReferringPractice)
 class ReferringPracticeAdmin(admin.ModelAdmin):
+    """``is_active`` changes only through the actions: deactivating must also end the
+    physicians' sessions and be audited (``practice_deactivate``), which a ticked box would not."""
+
     list_display = ["name", "city", "phone", "fax", "is_active"]
     list_filter = ["is_active", "state"]
     search_fields = ["name", "city"]
+    readonly_fields = ["is_active"]
     inlines = [PhysicianInline]
+    actions = ["deactivate", "reactivate"]
+
+    @admin.action(description="Deactivate (ends every physician's portal access and sessions now)",
+                  permissions=["change"])  # fmt: skip
+    def deactivate(self, request, queryset):
+        ended = sum(
+            practice_deactivate(practice=practice, actor=request.user, ip_address=client_ip(request))
+            for practice in queryset.filter(is_active=True)
+        )
+        self.message_user(request, f"Deactivated; {ended} session(s) ended.", messages.SUCCESS)
+
+    @admin.action(description="Reactivate", permissions=["change"])
+    def reactivate(self, request, queryset):
+        for practice in queryset.filter(is_active=False):
+            practice_reactivate(practice=practice, actor=request.user, ip_address=client_ip(request))
+        self.message_user(request, "Reactivated.", messages.SUCCESS)
 
 
 @admin.register(ReferringPhysician)
@@ -47,26 +68,18 @@ class ReferringPhysicianAdmin(admin.ModelAdmin):
 
 @admin.register(PortalAccessRequest)
 class PortalAccessRequestAdmin(admin.ModelAdmin):
+    """Read-only here: approving means choosing the practice, on ``referrals:access_request``."""
+
     list_display = ["__str__", "email", "npi", "status", "created_at", "decided_by"]
     list_filter = ["status"]
     search_fields = ["first_name", "last_name", "email", "npi", "practice_name"]
     readonly_fields = ["status", "decided_by", "decided_at", "physician", "created_at"]
-    actions = ["approve_and_invite", "reject"]
 
-    @admin.action(description="Approve and invite")
-    def approve_and_invite(self, request, queryset):
-        for access_request in queryset:
-            try:
-                access_request_approve(access_request=access_request, actor=request.user)
-            except ValueError as exc:
-                self.message_user(request, f"{access_request}: {exc}", messages.WARNING)
-            else:
-                self.message_user(request, f"{access_request}: approved and invited.", messages.SUCCESS)
+    def has_add_permission(self, request):
+        return False
 
-    @admin.action(description="Reject")
-    def reject(self, request, queryset):
-        for access_request in queryset:
-            access_request_reject(access_request=access_request, actor=request.user)
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Patient)

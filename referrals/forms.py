@@ -18,7 +18,7 @@ from clinic.login_identity import login_identity
 from clinic.models import ProcedureType, Provider
 from conditions.models import Condition
 from referrals.codes import parse_icd10_list
-from referrals.models import Attachment, Patient, PortalAccessRequest, Referral, ReferringPhysician
+from referrals.models import Attachment, Patient, PortalAccessRequest, Referral, ReferringPhysician, ReferringPractice
 from referrals.services import DECLINE_OTHER_NEEDS_DETAIL, NewFile
 from referrals.uploads import MAX_FILES_PER_REFERRAL, validate_upload
 
@@ -335,6 +335,47 @@ class DeclineForm(forms.Form):
         ):
             self.add_error("decline_detail", DECLINE_OTHER_NEEDS_DETAIL)
         return cleaned
+
+
+CHOOSE_PRACTICE_DECISION = "Choose whether the physician joins an existing practice or a new one."
+JOIN_NEEDS_PRACTICE = "Choose the existing practice to join."
+NEW_PRACTICE_NEEDS_NAME = "Give the new practice's name."
+
+
+class AccessRequestApproveForm(forms.Form):
+    """The admin says where an approved physician belongs; nothing is preselected, so a
+    stranger typing a practice's name never joins it unchosen."""
+
+    JOIN, CREATE = "join", "create"
+    decision = forms.ChoiceField(
+        choices=[(JOIN, "Join an existing practice"), (CREATE, "Create a new practice")],
+        widget=forms.RadioSelect, label="Practice", error_messages={"required": CHOOSE_PRACTICE_DECISION},
+    )  # fmt: skip
+    practice = forms.ModelChoiceField(
+        queryset=ReferringPractice.objects.none(), required=False, label="Existing practice", empty_label=CHOOSE
+    )
+    new_practice_name = forms.CharField(max_length=200, required=False, label="New practice's name")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practice"].queryset = ReferringPractice.objects.filter(is_active=True).order_by("name")
+        self.fields["practice"].label_from_instance = _practice_label
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == self.JOIN and not data.get("practice"):
+            self.add_error("practice", JOIN_NEEDS_PRACTICE)
+        if data.get("decision") == self.CREATE and not data.get("new_practice_name", "").strip():
+            self.add_error("new_practice_name", NEW_PRACTICE_NEEDS_NAME)
+        return data
+
+    def chosen_practice(self) -> ReferringPractice | None:
+        return self.cleaned_data["practice"] if self.cleaned_data["decision"] == self.JOIN else None
+
+
+def _practice_label(practice: ReferringPractice) -> str:
+    where = ", ".join(part for part in (practice.street, practice.city, practice.state) if part)
+    return f"{practice.name} ({where})" if where else practice.name
 
 
 class NoteForm(forms.Form):

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
-from clinic.models import User
+from clinic.models import AuditEvent, User
 from clinic.outbox import message_queue
 from clinic.roles import Role
 from clinic.services import user_grant_role
 from clinic.throttle import Limit, throttle_hit
+from clinic.user_services import set_password_link
+from clinic.user_sessions import sessions_end
 from referrals.models import PortalAccessRequest, ReferringPhysician, ReferringPractice
 
 ALREADY_DECIDED = "This request was already %(status)s."
@@ -29,6 +26,10 @@ TOO_MANY_ACCESS_REQUESTS = (
 # used to flood the review queue or to probe addresses.
 ACCESS_REQUESTS_PER_ADDRESS = Limit(scope="access-request:email", count=3, window=dt.timedelta(days=1))
 ACCESS_REQUESTS_PER_CLIENT = Limit(scope="access-request:ip", count=10, window=dt.timedelta(hours=1))
+NPI_IN_OTHER_PRACTICE = (
+    "A physician with NPI %(npi)s is already on file at %(practice)s: approve into that practice, or correct the"
+    " physician record first."
+)
 
 
 class AccessRequestThrottled(Exception):
@@ -54,31 +55,51 @@ def access_request_submit(*, client_ip: str | None, now: dt.datetime | None = No
 
 
 @transaction.atomic
-def access_request_approve(*, access_request: PortalAccessRequest, actor: User) -> ReferringPhysician:
-    """Create (or reuse) the practice and physician, then invite them to the portal."""
+def access_request_approve(
+    *,
+    access_request: PortalAccessRequest,
+    actor: User,
+    practice: ReferringPractice | None,
+    new_practice_name: str = "",
+    ip_address: str | None = None,
+) -> ReferringPhysician:
+    """Approve a request into the practice the admin chose: ``practice`` to join an existing
+    one, or None to create ``new_practice_name`` (default: the name typed in the request).
+    Never matched by name: a stranger typing a practice's name must not join it. Then invite
+    the physician to the portal."""
     locked = PortalAccessRequest.objects.select_for_update().get(pk=access_request.pk)
     if locked.status != PortalAccessRequest.Status.PENDING:
         raise ValueError(ALREADY_DECIDED % {"status": locked.get_status_display().lower()})
-    practice = ReferringPractice.objects.filter(name__iexact=locked.practice_name).first()
+    existing = ReferringPhysician.objects.filter(npi=locked.npi).select_related("practice").first()
+    if existing is not None and (practice is None or existing.practice_id != practice.pk):
+        raise ValueError(NPI_IN_OTHER_PRACTICE % {"npi": locked.npi, "practice": existing.practice})
     if practice is None:
-        practice = ReferringPractice.objects.create(name=locked.practice_name, phone=locked.practice_phone)
-    physician, _ = ReferringPhysician.objects.get_or_create(
-        npi=locked.npi,
-        defaults={"practice": practice, "first_name": locked.first_name, "last_name": locked.last_name,
-                  "email": locked.email},
-    )  # fmt: skip
+        practice = ReferringPractice.objects.create(
+            name=new_practice_name.strip() or locked.practice_name, phone=locked.practice_phone
+        )
+        how = f"created practice {practice.name} (#{practice.pk})"
+    else:
+        how = f"joined existing practice {practice.name} (#{practice.pk})"
+    physician = existing or ReferringPhysician.objects.create(
+        npi=locked.npi, practice=practice, first_name=locked.first_name, last_name=locked.last_name, email=locked.email
+    )
     physician_invite(physician=physician)
     locked.status, locked.decided_by, locked.decided_at, locked.physician = (
         PortalAccessRequest.Status.APPROVED, actor, timezone.now(), physician,
     )  # fmt: skip
     locked.save(update_fields=["status", "decided_by", "decided_at", "physician"])
+    _audit(actor=actor, obj=physician, action=AuditEvent.Action.CREATE, ip_address=ip_address,
+           summary=f"approved access request #{locked.pk} of {locked.email}: {how}")  # fmt: skip
     return physician
 
 
-def access_request_reject(*, access_request: PortalAccessRequest, actor: User) -> None:
-    PortalAccessRequest.objects.filter(pk=access_request.pk, status=PortalAccessRequest.Status.PENDING).update(
-        status=PortalAccessRequest.Status.REJECTED, decided_by=actor, decided_at=timezone.now()
-    )
+def access_request_reject(*, access_request: PortalAccessRequest, actor: User, ip_address: str | None = None) -> None:
+    rejected = PortalAccessRequest.objects.filter(
+        pk=access_request.pk, status=PortalAccessRequest.Status.PENDING
+    ).update(status=PortalAccessRequest.Status.REJECTED, decided_by=actor, decided_at=timezone.now())
+    if rejected:
+        _audit(actor=actor, obj=access_request, action=AuditEvent.Action.UPDATE, ip_address=ip_address,
+               summary=f"rejected access request #{access_request.pk} of {access_request.email}")  # fmt: skip
 
 
 @transaction.atomic
@@ -93,13 +114,7 @@ def physician_invite(*, physician: ReferringPhysician) -> User:
     if physician.user_id != user.pk:
         physician.user = user
         physician.save(update_fields=["user"])
-    link = settings.SITE_URL + reverse(
-        "password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
+    link = set_password_link(user=user)
     message_queue(
         # A new key per invitation: re-inviting (an expired link) must send again.
         key=f"portal-invitation:{user.pk}:{timezone.now().isoformat()}",
@@ -109,3 +124,35 @@ def physician_invite(*, physician: ReferringPhysician) -> User:
         context={"physician": physician, "link": link},
     )
     return user
+
+
+def _audit(*, actor: User, obj, action: str, summary: str, ip_address: str | None) -> None:
+    AuditEvent.objects.create(
+        actor=actor, actor_label=actor.email, action=action, object_type=obj._meta.label, object_id=str(obj.pk),
+        summary=summary[:300], ip_address=ip_address,
+    )  # fmt: skip
+
+
+def _practice_users(practice: ReferringPractice):
+    return User.objects.filter(referring_physician__practice=practice)
+
+
+@transaction.atomic
+def practice_deactivate(*, practice: ReferringPractice, actor: User, ip_address: str | None = None) -> int:
+    """End every portal access of a practice at once: the practice is inactive (which the one
+    portal check, ``selectors.portal_physician_of``, refuses) and each of its physicians'
+    sessions ends now. Returns how many sessions ended."""
+    ReferringPractice.objects.filter(pk=practice.pk).update(is_active=False)
+    practice.is_active = False
+    ended = sum(sessions_end(user=user) for user in _practice_users(practice))
+    _audit(actor=actor, obj=practice, action=AuditEvent.Action.UPDATE, ip_address=ip_address,
+           summary=f"deactivated practice {practice.name}; {ended} session(s) ended")  # fmt: skip
+    return ended
+
+
+@transaction.atomic
+def practice_reactivate(*, practice: ReferringPractice, actor: User, ip_address: str | None = None) -> None:
+    ReferringPractice.objects.filter(pk=practice.pk).update(is_active=True)
+    practice.is_active = True
+    _audit(actor=actor, obj=practice, action=AuditEvent.Action.UPDATE, ip_address=ip_address,
+           summary=f"reactivated practice {practice.name}")  # fmt: skip

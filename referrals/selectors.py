@@ -5,12 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Case, ExpressionWrapper, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 
 from clinic.roles import Role, has_role
-from referrals.models import Attachment, Patient, Referral, ReferralEvent, ReferringPhysician
+from referrals.models import (
+    Attachment,
+    Patient,
+    PortalAccessRequest,
+    Referral,
+    ReferralEvent,
+    ReferringPhysician,
+    ReferringPractice,
+)
 
 _REFERENCE = re.compile(r"[Rr]([0-9]{1,18})")
 STAFF_ROLES = (Role.INTAKE, Role.SCHEDULER, Role.PROVIDER, Role.CLINIC_ADMIN)
@@ -20,11 +28,19 @@ def is_clinic_staff(user) -> bool:
     return has_role(user, *STAFF_ROLES)
 
 
-def practice_id_of(user) -> int | None:
-    """The practice a referring physician's account belongs to, if any."""
+def portal_physician_of(user) -> ReferringPhysician | None:
+    """The one check of whether a referrer may use the portal, asked by every referrer page
+    and access helper: the referrer role, an active physician record and an active practice
+    (deactivating either ends the access at once). Their physician, practice preloaded."""
     if not user.is_authenticated or not has_role(user, Role.REFERRER):
         return None
-    physician = ReferringPhysician.objects.filter(user=user, is_active=True).only("practice_id").first()
+    physicians = ReferringPhysician.objects.filter(user=user, is_active=True, practice__is_active=True)
+    return physicians.select_related("practice").first()
+
+
+def practice_id_of(user) -> int | None:
+    """The practice a referring physician's account belongs to, if they may use the portal."""
+    physician = portal_physician_of(user)
     return physician.practice_id if physician else None
 
 
@@ -242,3 +258,26 @@ def referral_recent_same_procedure(
     if exclude_pk:
         referrals = referrals.exclude(pk=exclude_pk)
     return referrals
+
+
+# --- Portal access requests ---------------------------------------------------------------
+
+SIMILAR_PRACTICES_SHOWN = 10
+
+
+def access_request_list() -> QuerySet[PortalAccessRequest]:
+    """Pending requests first (oldest first, the order to work them), then decided ones."""
+    return PortalAccessRequest.objects.select_related("decided_by", "physician__practice").order_by(
+        Case(When(status=PortalAccessRequest.Status.PENDING, then=0), default=1), "created_at", "id"
+    )
+
+
+def practices_like(access_request: PortalAccessRequest) -> list[ReferringPractice]:
+    """Active practices the requester might mean (a word of the name, or the phone), each with
+    its physicians, for the admin to compare; never used to decide by itself."""
+    words = [word for word in re.findall(r"\w+", access_request.practice_name) if len(word) >= 4][:5]
+    match = Q(phone=access_request.practice_phone) if access_request.practice_phone else Q(pk__in=[])
+    for word in words:
+        match |= Q(name__icontains=word)
+    practices = ReferringPractice.objects.filter(match, is_active=True).order_by("name")
+    return list(practices.prefetch_related("physicians")[:SIMILAR_PRACTICES_SHOWN])

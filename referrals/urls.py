@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals.views import portal, shared, staff
+from referrals.views import access_requests, portal, shared, staff
 
 app_name = "referrals"
 
@@ -18,4 +18,8 @@ urlpatterns = [
     path("triage/", staff.triage, name="triage"),
     path("intake/new/", staff.intake_new, name="intake_new"),
     path("<int:pk>/act/<slug:action>/", staff.act, name="act"),
+    # Clinic admins
+    path("access-requests/", access_requests.access_requests, name="access_requests"),
+    path("access-requests/<int:pk>/", access_requests.access_request, name="access_request"),
+    path("access-requests/<int:pk>/reject/", access_requests.access_request_reject, name="access_request_reject"),
 ]

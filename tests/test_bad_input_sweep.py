@@ -48,7 +48,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from clinic.models import Closure, FollowUpCheck, OpeningRange, OutgoingMessage, WeekdayHours
+from clinic.models import Closure, FollowUpCheck, OpeningRange, OutgoingMessage, UserSession, WeekdayHours
+from clinic.roles import Role
 from referrals.models import Attachment, Patient, PortalAccessRequest, Referral, ReferralEvent
 from referrals.views.staff import ACTIONS
 from scheduling import links
@@ -73,6 +74,7 @@ from tests.factories import (
     RoomCapabilityFactory,
     RoomFactory,
     UserFactory,
+    make_npi,
 )
 from tests.scheduling.conftest import give_template, local, make_location
 
@@ -219,6 +221,13 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
     )
     template = AvailabilityTemplate.objects.filter(provider=provider).first()
     reset_user = UserFactory(email="reset@clinic.example")
+    managed = UserFactory(email="managed@clinic.example", role=Role.INTAKE)
+    Client().force_login(managed)  # a session for the clinic admin's sessions table
+    managed_session = UserSession.objects.get(user=managed)
+    access_request = PortalAccessRequest.objects.create(
+        first_name="Lee", last_name="Park", email="lee@park.example", npi=make_npi(777), practice_name="Riverbend",
+        practice_phone="479-555-0199",
+    )  # fmt: skip
 
     def token(purpose: str, **ids) -> list[str]:
         real = links.make_token(purpose=purpose, **ids)
@@ -247,6 +256,13 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
         "referrals:respond": {"pk": [needs_information.pk]},
         "referrals:detail": {"pk": [accepted.pk, under_review.pk, needs_information.pk]},
         "referrals:patient": {"pk": [patient.pk]},
+        "referrals:access_request": {"pk": [access_request.pk]},
+        "referrals:access_request_reject": {"pk": [access_request.pk]},
+        "clinic:user": {"pk": [managed.pk]},
+        "clinic:user_roles": {"pk": [managed.pk]},
+        "clinic:user_deactivate": {"pk": [managed.pk]},
+        "clinic:user_reactivate": {"pk": [managed.pk]},
+        "clinic:user_password_link": {"pk": [managed.pk]},
     }
     arguments: dict[str, list[dict]] = {
         name: [{key: pk for key, (pk, *_) in pks.items()}, *({key: value} for key, values in pks.items()
@@ -260,6 +276,11 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
     ]
     arguments["referrals:act"] = [{"pk": under_review.pk, "action": action} for action in [*ACTIONS, "nope"]] + [
         {"pk": MISSING_PK, "action": "note"}
+    ]
+    arguments["clinic:user_session_end"] = [
+        {"pk": managed.pk, "session_pk": managed_session.pk},
+        {"pk": managed.pk, "session_pk": MISSING_PK},
+        {"pk": MISSING_PK, "session_pk": managed_session.pk},
     ]
     arguments["patient:confirm"] = [{"token": t} for t in token(links.CONFIRM, appointment_id=upcoming.pk, version=1)]
     arguments["patient:change"] = [{"token": t} for t in token(links.CHANGE, appointment_id=upcoming.pk, version=1)]

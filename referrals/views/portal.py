@@ -26,7 +26,7 @@ ACCESS_REQUESTED = "Thank you. The clinic will review your request and e-mail yo
 
 
 def _own_physician(user) -> ReferringPhysician | None:
-    return ReferringPhysician.objects.filter(user=user, is_active=True).select_related("practice").first()
+    return selectors.portal_physician_of(user)
 
 
 @role_required(Role.REFERRER)

@@ -105,7 +105,7 @@ def test_access_request_approved_by_an_admin_lets_the_physician_set_a_password_a
     duplicate = client.post(reverse("referrals:request_access"), data)
     assert duplicate.status_code == 302  # the same answer (tests/referrals/test_access_request.py)
     access_request = PortalAccessRequest.objects.get()
-    physician = access_request_approve(access_request=access_request, actor=clinic_admin)
+    physician = access_request_approve(access_request=access_request, actor=clinic_admin, practice=None)
     assert physician.practice.name == "Park Clinic"
     assert roles_of(physician.user) == [Role.REFERRER]
     messages_deliver_due()
