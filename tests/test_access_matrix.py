@@ -29,6 +29,7 @@ from django.urls import resolve, reverse
 from clinic.models import User
 from clinic.roles import Role, has_role
 from referrals.models import Patient, ReferringPhysician, ReferringPractice
+from referrals.portal_services import practice_deactivate
 from referrals.selectors import is_clinic_staff
 from tests.factories import ReferringPhysicianFactory, UserFactory
 from tests.test_bad_input_sweep import frozen, seeded, swept_patterns, urls_for  # noqa: F401
@@ -80,6 +81,14 @@ def _referrer_of_first_practice(*, user_active: bool, record_active: bool) -> Us
     return user
 
 
+def _physician_of_deactivated_first_practice(world) -> User:
+    """An active physician of the first practice (their own active user and record), after
+    the clinic deactivated the practice through the one service that does it."""
+    user = _referrer_of_first_practice(user_active=True, record_active=True)
+    practice_deactivate(practice=ReferringPractice.objects.get(name=FIRST_PRACTICE), actor=world["clinic admin"])
+    return user
+
+
 IDENTITIES = (
     Identity("anonymous", lambda world: None),
     Identity("second practice's physician", lambda world: world["other practice's referrer"]),
@@ -96,6 +105,8 @@ IDENTITIES = (
     Identity("scheduler", lambda world: world["scheduler"]),
     Identity("provider", lambda world: world["provider"]),
     Identity("clinic admin", lambda world: world["clinic admin"]),
+    # Last: it deactivates the first practice, which would change the world for any after it.
+    Identity("physician of a deactivated practice", lambda world: _physician_of_deactivated_first_practice(world)),
 )
 
 
@@ -242,6 +253,11 @@ def test_identities_are_what_their_names_say(world):
     assert not any(has_role(made["user with no role"], role) for role in Role)
     second = ReferringPhysician.objects.get(user=made["second practice's physician"])
     assert second.practice.name == SECOND_PRACTICE
+    closed = ReferringPhysician.objects.get(user=made["physician of a deactivated practice"])
+    assert closed.is_active
+    assert closed.user.is_active
+    assert not closed.practice.is_active
+    assert closed.practice.name == FIRST_PRACTICE
 
 
 def test_every_role_gated_view_names_its_roles(world):
