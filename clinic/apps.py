@@ -8,6 +8,7 @@ class ClinicConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="clinic.sync_roles")
+        from clinic import audit  # noqa: F401  (connects the failed-login recorder)
 
 
 def _sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:

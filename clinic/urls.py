@@ -9,6 +9,7 @@ clinic_patterns = (
     [
         path("setup/", views.setup, name="setup"),
         path("audit/", views.audit_log, name="audit_log"),
+        path("audit/export.csv", views.audit_export, name="audit_export"),
         path("messages/", message_views.message_list, name="messages"),
         path("messages/<int:pk>/resend/", message_views.message_resend, name="message_resend"),
         path("sent-emails/", message_views.sent_email_list, name="sent_emails"),

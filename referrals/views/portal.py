@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from clinic.audit import audit_record
+from clinic.audit import audit_record_many, not_phi, phi_list, phi_page
 from clinic.models import AuditEvent
 from clinic.roles import Role, role_required
 from referrals import selectors, services
@@ -29,6 +29,7 @@ def _own_physician(user) -> ReferringPhysician | None:
     return ReferringPhysician.objects.filter(user=user, is_active=True).select_related("practice").first()
 
 
+@phi_list
 @never_cache
 @role_required(Role.REFERRER)
 def portal(request: HttpRequest) -> HttpResponse:
@@ -47,11 +48,13 @@ def portal(request: HttpRequest) -> HttpResponse:
     else:
         referrals = selectors.referral_list_for_portal(request.user, search=search, status=status)
     page = Paginator(referrals, 25).get_page(request.GET.get("page"))
+    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=list(page), summary="portal")
     context = {"page": page, "physician": physician, "q": search, "status": status, "statuses": Referral.Status.choices,
                "filter_error": filter_error}  # fmt: skip
     return render(request, "referrals/portal.html", context, status=400 if filter_error else 200)
 
 
+@not_phi("the new-referral form: shows only what its sender typed")
 @never_cache
 @role_required(Role.REFERRER)
 def portal_new(request: HttpRequest) -> HttpResponse:
@@ -74,7 +77,6 @@ def portal_new(request: HttpRequest) -> HttpResponse:
         else:
             referral_form.discard(request)
             if created:
-                audit_record(request=request, action=AuditEvent.Action.CREATE, obj=referral)
                 messages.success(request, SUBMITTED % {"reference": referral.reference})
             else:
                 messages.info(request, ALREADY_SUBMITTED)
@@ -84,6 +86,7 @@ def portal_new(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/portal_new.html", {"form": form, "staged_uploads": staged})
 
 
+@phi_page
 @never_cache
 @role_required(Role.REFERRER)
 def respond(request: HttpRequest, pk: int) -> HttpResponse:
@@ -103,7 +106,6 @@ def respond(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            audit_record(request=request, action=AuditEvent.Action.UPDATE, obj=referral, summary="answered request")
             messages.success(request, ANSWER_SENT)
             return redirect(referral)
     request_event = referral.events.filter(kind="request").order_by("-at").first()
@@ -112,6 +114,7 @@ def respond(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@not_phi("the public access-request form")
 def request_access(request: HttpRequest) -> HttpResponse:
     """Public: a physician asks for a portal account; an admin approves it."""
     form = PortalAccessRequestForm(request.POST or None)
