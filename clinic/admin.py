@@ -229,6 +229,6 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
     @admin.action(description="Resend failed messages", permissions=["change"])
     def resend(self, request, queryset):
         failed = queryset.filter(status=OutgoingMessage.Status.FAILED).values_list("pk", flat=True)
-        count = sum(outbox.message_resend(message_id=pk) for pk in failed)
+        count = sum(outbox.message_resend(message_id=pk, actor=request.user) for pk in failed)
         skipped = queryset.count() - count
         self.message_user(request, f"{count} message(s) queued again; {skipped} skipped (only failed ones resend).")

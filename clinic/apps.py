@@ -11,6 +11,7 @@ class ClinicConfig(AppConfig):
         from clinic import user_sessions
 
         user_sessions.connect_signals()
+        from clinic import audit  # noqa: F401  (connects the failed-login recorder)
 
 
 def _sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:

@@ -21,7 +21,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic import outbox
-from clinic.audit import audit_record
+from clinic.audit import audit_record, audit_record_many, phi_list, phi_page, phi_write
 from clinic.models import AuditEvent, OutgoingMessage
 from clinic.roles import Role, role_required
 
@@ -44,6 +44,7 @@ class MessageFilterForm(forms.Form):
         self.fields["kind"].choices = [("", "Any"), *((kind, kind.replace("_", " ")) for kind in kinds)]
 
 
+@phi_list
 @role_required(*MESSAGE_ROLES)
 def message_list(request: HttpRequest) -> HttpResponse:
     """Failed messages by default (last error, recipient, kind, due time), filterable."""
@@ -55,15 +56,16 @@ def message_list(request: HttpRequest) -> HttpResponse:
     form = MessageFilterForm(data, kinds=kinds)
     rows = outbox.messages_for_staff(**(form.cleaned_data if form.is_valid() else {"status": "failed"}))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=list(page), summary="messages")
     return render(request, "clinic/messages.html", {"form": form, "page": page, "query": request.GET.urlencode()})
 
 
+@phi_write
 @role_required(*MESSAGE_ROLES)
 @require_POST
 def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(OutgoingMessage.objects.only("pk", "to_email", "kind"), pk=pk)
-    if outbox.message_resend(message_id=message.pk):
-        audit_record(request=request, action=AuditEvent.Action.UPDATE, obj=message, summary=f"resend {message.kind}")
+    if outbox.message_resend(message_id=message.pk, actor=request.user):
         messages.success(request, RESENT.format(email=message.to_email))
     else:
         messages.warning(request, NOT_RESENT)
@@ -103,15 +105,18 @@ def _mail_to_files_only(view: Callable) -> Callable:
     return wrapped
 
 
+@phi_list
 @_mail_to_files_only
 @role_required(*MESSAGE_ROLES)
 @require_GET
 def sent_email_list(request: HttpRequest) -> HttpResponse:
     """Every sent e-mail, last sent first: recipient, subject, kind, when."""
     page = Paginator(outbox.messages_sent(), 50).get_page(request.GET.get("page"))
+    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=list(page), summary="sent e-mails")
     return render(request, "clinic/sent_emails.html", {"page": page})
 
 
+@phi_page
 @_mail_to_files_only
 @role_required(*MESSAGE_ROLES)
 @require_GET
@@ -128,6 +133,7 @@ def sent_email_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "clinic/sent_email.html", context)
 
 
+@phi_page
 @_mail_to_files_only
 @xframe_options_sameorigin
 @role_required(*MESSAGE_ROLES)

@@ -484,20 +484,29 @@ class AuditEvent(models.Model):
         UPDATE = "update", "Changed"
         DOWNLOAD = "download", "Downloaded"
         DELETE = "delete", "Deleted"
+        REFUSED = "refused", "Refused"
+        LOGIN_FAILED = "login_failed", "Failed login"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actor_label = models.CharField(max_length=254, help_text="Who, kept even if the user is deleted.")
-    action = models.CharField(max_length=10, choices=Action.choices)
+    action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=40)
+    # The patient the record concerns (a referral's, an appointment's), filled by the
+    # recorder so "who saw this patient" is one indexed query. Not a foreign key: the clinic
+    # app sits below referrals, and the log must outlive a merged or deleted patient.
+    patient_pk = models.BigIntegerField(null=True, blank=True)
     summary = models.CharField(max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     path = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["patient_pk", "-at"], name="audit_patient_idx"),
+        ]
 
     def __str__(self) -> str:
         action = self.get_action_display()

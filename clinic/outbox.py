@@ -38,7 +38,8 @@ from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from clinic.models import OutgoingMessage
+from clinic.audit import audit_write
+from clinic.models import AuditEvent, OutgoingMessage
 
 logger = logging.getLogger(__name__)
 
@@ -133,13 +134,16 @@ def messages_cancel_topic(*, topic: str, kinds: Iterable[str] | None = None) -> 
     return queued.update(status=Status.CANCELLED)
 
 
-def message_resend(*, message_id: int, now: dt.datetime | None = None) -> bool:
-    """Put a failed message back in the queue, due now, with its attempts reset."""
-    return bool(
-        OutgoingMessage.objects.filter(pk=message_id, status=Status.FAILED).update(
-            status=Status.QUEUED, due_at=now or timezone.now(), attempts=0, dispatched_at=None
-        )
+def message_resend(*, message_id: int, actor=None, now: dt.datetime | None = None) -> bool:
+    """Put a failed message back in the queue, due now, with its attempts reset; recorded
+    in the audit log (the message names a patient's address)."""
+    resent = OutgoingMessage.objects.filter(pk=message_id, status=Status.FAILED).update(
+        status=Status.QUEUED, due_at=now or timezone.now(), attempts=0, dispatched_at=None
     )
+    if resent:
+        message = OutgoingMessage.objects.only("pk", "kind").get(pk=message_id)
+        audit_write(actor=actor, action=AuditEvent.Action.UPDATE, obj=message, summary=f"resend {message.kind}")
+    return bool(resent)
 
 
 # --- the sweep -----------------------------------------------------------------------------------

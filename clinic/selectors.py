@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from clinic import localtime
 from clinic.models import AuditEvent, Closure, Location, ProcedureType, Provider, User, UserSession, WeekdayHours
@@ -81,13 +82,18 @@ def nth_open_day_after(*, day: dt.date, n: int) -> dt.date:
 def audit_events(
     *,
     actor: str = "",
+    patient: int | None = None,
     object_type: str = "",
     object_id: str = "",
     action: str = "",
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> QuerySet[AuditEvent]:
+    """The audit page's rows, newest first; ``since``/``until`` are days in the clinic's zone."""
+    zone = timezone.get_default_timezone()
     events = AuditEvent.objects.all()
+    if patient is not None:
+        events = events.filter(patient_pk=patient)
     if actor:
         events = events.filter(actor_label__icontains=actor.strip())
     if object_type:
@@ -97,9 +103,9 @@ def audit_events(
     if action:
         events = events.filter(action=action)
     if since:
-        events = events.filter(at__date__gte=since)
+        events = events.filter(at__gte=localtime.day_bounds(since, zone)[0])
     if until:
-        events = events.filter(at__date__lte=until)
+        events = events.filter(at__lt=localtime.day_bounds(until, zone)[1])
     return events.order_by("-at", "-id")
 
 
@@ -132,3 +138,8 @@ def get_user_session_for_admin(*, actor: User, user_pk: int, pk: int) -> UserSes
     if session is None:
         raise Http404
     return session
+
+
+def audit_events_of_patient(patient_pk: int, *, limit: int) -> list[AuditEvent]:
+    """The most recent accesses to one patient's records, for "who saw this patient"."""
+    return list(AuditEvent.objects.filter(patient_pk=patient_pk).order_by("-at", "-id")[:limit])

@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The access helpers and services record the request's IP and path through it.
+    "clinic.audit.AuditOriginMiddleware",
     "clinic.user_sessions.SessionLifetimeMiddleware",
     # After authentication (they ask who is asking) and above the second-factor gate,
     # so the gate's redirects carry CSP, Permissions-Policy and no-store too.

@@ -17,6 +17,7 @@ clinic_patterns = (
         path("users/<int:pk>/reactivate/", user_views.user_reactivate, name="user_reactivate"),
         path("users/<int:pk>/password-link/", user_views.user_password_link, name="user_password_link"),
         path("users/<int:pk>/sessions/<int:session_pk>/end/", user_views.user_session_end, name="user_session_end"),
+        path("audit/export.csv", views.audit_export, name="audit_export"),
         path("messages/", message_views.message_list, name="messages"),
         path("messages/<int:pk>/resend/", message_views.message_resend, name="message_resend"),
         path("sent-emails/", message_views.sent_email_list, name="sent_emails"),

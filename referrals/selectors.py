@@ -9,6 +9,8 @@ from django.db.models import BooleanField, Case, ExpressionWrapper, Q, QuerySet,
 from django.http import Http404
 from django.utils import timezone
 
+from clinic.audit import audit_refused, audit_view
+from clinic.models import AuditEvent
 from clinic.roles import Role, has_role
 from referrals.models import (
     Attachment,
@@ -56,7 +58,8 @@ def referrals_visible_to(user) -> QuerySet[Referral]:
 
 
 def get_referral_for_user(user, pk: int) -> Referral:
-    """The referral page's access helper: 404 unless the user may see it; preloads the page."""
+    """The referral page's access helper: 404 unless the user may see it; preloads the page;
+    records the view (or the refusal) in the audit log."""
     referral = (
         referrals_visible_to(user)
         .select_related(
@@ -73,31 +76,43 @@ def get_referral_for_user(user, pk: int) -> Referral:
         .first()
     )
     if referral is None:
+        audit_refused(user=user, object_type=Referral._meta.label, object_id=pk)
         raise Http404
+    audit_view(user=user, obj=referral)
     return referral
 
 
 def get_attachment_for_user(user, referral_pk: int, pk: int) -> Attachment:
-    attachment = Attachment.objects.filter(
-        referral__in=referrals_visible_to(user), referral_id=referral_pk, pk=pk
-    ).first()
+    """A referral's file for download: 404 unless the user may see the referral; recorded."""
+    attachment = (
+        Attachment.objects.filter(referral__in=referrals_visible_to(user), referral_id=referral_pk, pk=pk)
+        .select_related("referral")
+        .first()
+    )
     if attachment is None:
+        audit_refused(user=user, object_type=Attachment._meta.label, object_id=pk, summary=f"referral {referral_pk}")
         raise Http404
+    audit_view(user=user, obj=attachment, action=AuditEvent.Action.DOWNLOAD, summary=attachment.original_name)
     return attachment
 
 
 def get_patient_for_user(user, pk: int) -> Patient:
-    """Staff see every patient; a referrer only patients their practice referred."""
+    """Staff see every patient; a referrer only patients their practice referred. Records
+    the view (or the refusal)."""
     if is_clinic_staff(user):
         patients = Patient.objects.all()
     else:
         practice_id = practice_id_of(user)
-        if practice_id is None:
-            raise Http404
-        patients = Patient.objects.filter(referrals__referring_physician__practice_id=practice_id).distinct()
+        patients = (
+            Patient.objects.none()
+            if practice_id is None
+            else Patient.objects.filter(referrals__referring_physician__practice_id=practice_id).distinct()
+        )
     patient = patients.filter(pk=pk).first()
     if patient is None:
+        audit_refused(user=user, object_type=Patient._meta.label, object_id=pk)
         raise Http404
+    audit_view(user=user, obj=patient)
     return patient
 
 

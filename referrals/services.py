@@ -18,6 +18,7 @@ from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
 from clinic import localtime
+from clinic.audit import audit_write
 from clinic.models import AuditEvent, ProcedureType, Provider, User
 from clinic.outbox import message_queue
 from clinic.selectors import nth_open_day_after
@@ -116,7 +117,6 @@ def patient_update(
     actor: User,
     changes: Mapping[str, object],
     expected_version: int | None = None,
-    ip_address: str | None = None,
     now: dt.datetime | None = None,
 ) -> PatientChange | None:
     """Change a patient's demographics and record each change with its before and after,
@@ -143,9 +143,9 @@ def patient_update(
     locked.save(update_fields=[*diff, "version"])
     now = now or timezone.now()
     change = PatientChange.objects.create(patient=locked, actor=actor, actor_label=actor.email, at=now, changes=diff)
-    AuditEvent.objects.create(
-        actor=actor, actor_label=actor.email, action=AuditEvent.Action.UPDATE, object_type=Patient._meta.label,
-        object_id=str(locked.pk), summary=PATIENT_CHANGES_SUMMARY % {"fields": ", ".join(diff)}, ip_address=ip_address,
+    audit_write(
+        actor=actor, action=AuditEvent.Action.UPDATE, obj=locked,
+        summary=PATIENT_CHANGES_SUMMARY % {"fields": ", ".join(diff)},
     )  # fmt: skip
     # The caller's object shows what was saved.
     for name in [*diff, "version"]:
@@ -217,6 +217,7 @@ def referral_create(
         text=f"Received by {referral.get_source_display().lower()}.",
     )
     _owe_referrer_email(referral, event)
+    audit_write(actor=actor, action=AuditEvent.Action.CREATE, obj=referral, summary=f"entered by {source}")
     return referral, True
 
 
@@ -289,6 +290,7 @@ def referral_transition(
         at=now,
     )
     _owe_referrer_email(referral, event)
+    audit_write(actor=actor, action=AuditEvent.Action.UPDATE, obj=referral, summary=f"{from_status} -> {to_status}")
     return event
 
 
@@ -407,6 +409,7 @@ def referral_close(*, referral: Referral, actor: User, note: str = "", now=None)
 def referral_add_note(
     *, referral: Referral, actor: User, text: str, visible_to_referrer: bool = False, now=None
 ) -> ReferralEvent:
+    audit_write(actor=actor, action=AuditEvent.Action.UPDATE, obj=referral, summary="note")
     return ReferralEvent.objects.create(
         referral=referral,
         kind=ReferralEvent.Kind.NOTE,

@@ -7,10 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.utils import timezone
 
 from clinic import localtime
+from clinic.audit import audit_refused, audit_view
 from clinic.models import Closure, Location, OutgoingMessage, ProcedureType, Provider, Room, WeekdayHours
 from referrals.models import Patient, PatientChange, Referral
 from scheduling import lifecycle, links
@@ -317,14 +318,21 @@ def provider_for_user(user) -> Provider | None:
     return Provider.objects.filter(user=user).prefetch_related("locations").first()
 
 
-def get_appointment(pk: int) -> Appointment:
-    """The appointment page's access helper: staff only reach it (role_required), 404 if missing."""
-    return get_object_or_404(
-        Appointment.objects.select_related(
-            "patient", "procedure_type", "provider", "room", "location", "referral__referring_physician"
-        ),
-        pk=pk,
-    )
+def _get_recorded(queryset: QuerySet, pk: int, *, user):
+    """An access helper's core: the row, its view recorded in the audit log; or the refusal
+    recorded and 404. Staff only reach these pages (role_required) and see every row."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        audit_refused(user=user, object_type=queryset.model._meta.label, object_id=pk)
+        raise Http404
+    audit_view(user=user, obj=found)
+    return found
+
+
+def get_appointment(pk: int, *, user) -> Appointment:
+    """The appointment page's access helper (records the view; 404 if missing)."""
+    related = ("patient", "procedure_type", "provider", "room", "location", "referral__referring_physician")
+    return _get_recorded(Appointment.objects.select_related(*related), pk, user=user)
 
 
 def appointments_hit_by_closure(closure) -> list[Appointment]:
@@ -377,9 +385,14 @@ def open_patient_requests():
     )
 
 
-def get_follow_up(pk: int) -> FollowUp:
-    """The close action's access helper: staff only reach it (role_required), 404 if missing."""
-    return get_object_or_404(FollowUp.objects.select_related("appointment__patient"), pk=pk)
+def get_follow_up(pk: int, *, user) -> FollowUp:
+    """The close action's access helper (records the view; 404 if missing)."""
+    return _get_recorded(FollowUp.objects.select_related("appointment__patient"), pk, user=user)
+
+
+def get_patient_request(pk: int, *, user) -> PatientRequest:
+    """The mark-handled action's access helper (records the view; 404 if missing)."""
+    return _get_recorded(PatientRequest.objects.select_related("appointment"), pk, user=user)
 
 
 def follow_up_for_link(*, claim: links.LinkClaim) -> FollowUp | None:
@@ -469,9 +482,9 @@ def repeats_due_open() -> QuerySet[RepeatDue]:
     )
 
 
-def get_repeat_due(pk: int) -> RepeatDue:
-    """The dismiss action's access helper: staff only reach it (role_required), 404 if missing."""
-    return get_object_or_404(RepeatDue.objects.select_related("patient"), pk=pk)
+def get_repeat_due(pk: int, *, user) -> RepeatDue:
+    """The dismiss action's access helper (records the view; 404 if missing)."""
+    return _get_recorded(RepeatDue.objects.select_related("patient"), pk, user=user)
 
 
 # --- The patient chart -------------------------------------------------------------------

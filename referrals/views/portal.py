@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from clinic.audit import audit_record
+from clinic.audit import audit_record_many, not_phi, phi_list, phi_page
 from clinic.client_ip import client_ip
 from clinic.models import AuditEvent
 from clinic.roles import Role, role_required
@@ -29,6 +29,7 @@ def _own_physician(user) -> ReferringPhysician | None:
     return selectors.portal_physician_of(user)
 
 
+@phi_list
 @role_required(Role.REFERRER)
 def portal(request: HttpRequest) -> HttpResponse:
     physician = _own_physician(request.user)
@@ -46,11 +47,13 @@ def portal(request: HttpRequest) -> HttpResponse:
     else:
         referrals = selectors.referral_list_for_portal(request.user, search=search, status=status)
     page = Paginator(referrals, 25).get_page(request.GET.get("page"))
+    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=list(page), summary="portal")
     context = {"page": page, "physician": physician, "q": search, "status": status, "statuses": Referral.Status.choices,
                "filter_error": filter_error}  # fmt: skip
     return render(request, "referrals/portal.html", context, status=400 if filter_error else 200)
 
 
+@not_phi("the new-referral form: shows only what its sender typed")
 @role_required(Role.REFERRER)
 def portal_new(request: HttpRequest) -> HttpResponse:
     physician = _own_physician(request.user)
@@ -72,7 +75,6 @@ def portal_new(request: HttpRequest) -> HttpResponse:
         else:
             referral_form.discard(request)
             if created:
-                audit_record(request=request, action=AuditEvent.Action.CREATE, obj=referral)
                 messages.success(request, SUBMITTED % {"reference": referral.reference})
             else:
                 messages.info(request, ALREADY_SUBMITTED)
@@ -82,6 +84,7 @@ def portal_new(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/portal_new.html", {"form": form, "staged_uploads": staged})
 
 
+@phi_page
 @role_required(Role.REFERRER)
 def respond(request: HttpRequest, pk: int) -> HttpResponse:
     referral = selectors.get_referral_for_user(request.user, pk)
@@ -100,7 +103,6 @@ def respond(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            audit_record(request=request, action=AuditEvent.Action.UPDATE, obj=referral, summary="answered request")
             messages.success(request, ANSWER_SENT)
             return redirect(referral)
     request_event = referral.events.filter(kind="request").order_by("-at").first()
@@ -109,6 +111,7 @@ def respond(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@not_phi("the public access-request form")
 def request_access(request: HttpRequest) -> HttpResponse:
     """Public: a physician asks for a portal account; an admin approves it."""
     form = PortalAccessRequestForm(request.POST or None)

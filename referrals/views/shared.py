@@ -7,16 +7,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from clinic.audit import audit_record
-from clinic.models import AuditEvent
+from clinic.audit import phi_page
 from referrals import selectors
 from referrals.views.staff import action_forms
 
 
+@phi_page
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     referral = selectors.get_referral_for_user(request.user, pk)
-    audit_record(request=request, action=AuditEvent.Action.VIEW, obj=referral)
     return render_detail(request, referral)
 
 
@@ -47,11 +46,11 @@ def render_detail(request: HttpRequest, referral, *, bound: dict | None = None, 
     return render(request, "referrals/detail.html", context, status=status)
 
 
+@phi_page
 @login_required
 def attachment(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
     """Stream a record as a download, to those who may see its referral only."""
     record = selectors.get_attachment_for_user(request.user, pk, file_pk)
-    audit_record(request=request, action=AuditEvent.Action.DOWNLOAD, obj=record, summary=record.original_name)
     response = FileResponse(
         record.file.open("rb"), as_attachment=True, filename=record.original_name, content_type=record.content_type
     )
@@ -60,6 +59,7 @@ def attachment(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
     return response
 
 
+@phi_page
 @login_required
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if selectors.is_clinic_staff(request.user):
@@ -67,7 +67,6 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # does not import scheduling); it checks access and writes the audit row.
         return redirect("scheduling:patient", pk=pk)
     patient = selectors.get_patient_for_user(request.user, pk)
-    audit_record(request=request, action=AuditEvent.Action.VIEW, obj=patient)
     referrals = (
         selectors.referrals_visible_to(request.user)
         .filter(patient=patient)

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from clinic import localtime, query_params
-from clinic.audit import audit_record
+from clinic.audit import audit_record_many, not_phi, phi_list, phi_write
 from clinic.models import AuditEvent
 from clinic.roles import Role, has_role, role_required
 from referrals import forms, lifecycle, selectors, services
@@ -28,6 +28,7 @@ TRIAGE_ROLES = (Role.INTAKE,)
 STAFF_ROLES = (Role.INTAKE, Role.SCHEDULER, Role.PROVIDER, Role.CLINIC_ADMIN)
 CHOOSE_PATIENT = "This patient may already be on file: choose an existing record or create a new one."
 ENTERED = "Referral %(reference)s was entered."
+DUPLICATES = "possible duplicates"
 DONE = {
     "start_review": "Review started.",
     "request_information": "The request was sent to the referring physician.",
@@ -42,6 +43,7 @@ DONE = {
 # --- The queue ----------------------------------------------------------------------
 
 
+@phi_list
 @role_required(*TRIAGE_ROLES)
 def triage(request: HttpRequest) -> HttpResponse:
     filters = {"status": "", "urgency": "", "practice": "", "q": "", "overdue": request.GET.get("overdue") == "1"}
@@ -66,8 +68,10 @@ def triage(request: HttpRequest) -> HttpResponse:
             overdue_only=filters["overdue"],
             search=filters["q"],
         )
+    page = Paginator(referrals, 25).get_page(request.GET.get("page"))
+    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=list(page), summary="triage")
     context = {
-        "page": Paginator(referrals, 25).get_page(request.GET.get("page")),
+        "page": page,
         "filters": filters,
         "filter_error": filter_error,
         "statuses": S.choices,
@@ -80,6 +84,7 @@ def triage(request: HttpRequest) -> HttpResponse:
 # --- Fax and phone entry ------------------------------------------------------------
 
 
+@not_phi("the intake form; the possible duplicates it lists after a POST are recorded")
 @role_required(*TRIAGE_ROLES)
 def intake_new(request: HttpRequest) -> HttpResponse:
     physicians = ReferringPhysician.objects.filter(is_active=True).select_related("practice")
@@ -99,6 +104,8 @@ def intake_new(request: HttpRequest) -> HttpResponse:
                 return redirect(referral)
     if request.method == "POST":
         staged = referral_form.keep_new_files(request, form, staged)
+    if duplicates:
+        audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=list(duplicates), summary=DUPLICATES)
     context = {"form": form, "duplicates": duplicates, "staged_uploads": staged}
     return render(request, "referrals/intake_new.html", context)
 
@@ -124,7 +131,6 @@ def _create_from_intake(request, form, existing: Patient | None, staged) -> Refe
         form.add_error(None, exc)
         return None
     if created:
-        audit_record(request=request, action=AuditEvent.Action.CREATE, obj=referral, summary="entered by intake")
         messages.success(request, ENTERED % {"reference": referral.reference})
         recent = selectors.referral_recent_same_procedure(
             patient=referral.patient, procedure_id=referral.requested_procedure_id, exclude_pk=referral.pk
@@ -222,6 +228,7 @@ def action_forms(referral: Referral, user=None, bound: dict | None = None) -> di
     return {"actions": shown}
 
 
+@phi_write
 @role_required(*STAFF_ROLES)
 @require_POST
 def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -239,6 +246,5 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except (lifecycle.IllegalTransition, ValidationError) as exc:
         messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
         return redirect(referral)
-    audit_record(request=request, action=AuditEvent.Action.UPDATE, obj=referral, summary=action)
     messages.success(request, DONE[action])
     return redirect(referral)

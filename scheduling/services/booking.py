@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic import localtime
-from clinic.models import Location, ProcedureType, Provider, Room, User
+from clinic.audit import audit_write
+from clinic.models import AuditEvent, Location, ProcedureType, Provider, Room, User
 from clinic.roles import Role, has_role
 from referrals.models import Patient, Referral
 from referrals.services import referral_mark_scheduled, referral_return_to_queue
@@ -192,6 +193,8 @@ def _record(appointment: Appointment, *, action: str, actor: User | None, before
         after=lifecycle.snapshot(appointment),
         note=note,
     )
+    audit_action = AuditEvent.Action.CREATE if action == "booked" else AuditEvent.Action.UPDATE
+    audit_write(actor=actor, action=audit_action, obj=appointment, summary=action)
 
 
 def booking_referral(*, patient: Patient | None, referral: Referral | None) -> Referral | None:
@@ -455,6 +458,7 @@ def appointment_cancel(
     appointment = lifecycle.status_change(
         appointment, A.CANCELLED, actor=actor, now=now, note=reason.strip(), extra={"cancel_reason": reason.strip()}
     )
+    audit_write(actor=actor, action=AuditEvent.Action.UPDATE, obj=appointment, summary="cancelled")
     patient_mail.appointment_messages_cancelled(appointment=appointment, actor=actor, now=now)
     referral = appointment.referral
     if (

@@ -25,8 +25,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.audit import audit_write
 from clinic.localtime import DAY_FORMAT, local_days_after
-from clinic.models import FollowUpCheck, User
+from clinic.models import AuditEvent, FollowUpCheck, User
 from clinic.outbox import message_queue, messages_cancel_topic
 from scheduling import links
 from scheduling.models import Appointment, FollowUp
@@ -44,6 +45,7 @@ CLOSE_NEEDS_NOTE = "Write what happened (for example, who called the patient and
 ALREADY_DONE = "This follow-up was already answered or closed."
 NO_ANSWER = "No answer to the e-mail or the reminder"
 NOT_EMAILED = "Cannot be e-mailed (no address or no consent)"
+ANSWERED_BY_PATIENT = "answered through the patient's e-mail link"
 
 
 def topic_of(follow_up: FollowUp) -> str:
@@ -150,6 +152,7 @@ def follow_up_answer(
     if stored:
         messages_cancel_topic(topic=topic_of(follow_up), kinds=KINDS)
         follow_up.refresh_from_db()
+        audit_write(actor=None, action=AuditEvent.Action.UPDATE, obj=follow_up, summary=ANSWERED_BY_PATIENT)
     return bool(stored)
 
 
@@ -165,3 +168,4 @@ def follow_up_close(*, follow_up: FollowUp, actor: User, note: str, now: dt.date
     if not closed:
         raise ValidationError(ALREADY_DONE, code="follow_up_done")
     messages_cancel_topic(topic=topic_of(follow_up), kinds=KINDS)
+    audit_write(actor=actor, action=AuditEvent.Action.UPDATE, obj=follow_up, summary="closed")

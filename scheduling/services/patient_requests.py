@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import User
+from clinic.audit import audit_write
+from clinic.models import AuditEvent, User
 from scheduling import lifecycle
 from scheduling.models import Appointment, PatientRequest
 
@@ -54,6 +55,7 @@ def patient_request_submit(
         after={"request": request.pk, "kind": kind, "reason": reason},  # in full: the note may be cut
         note=f"Patient asked to {kind}: {reason}" if reason else f"Patient asked to {kind}.",
     )
+    audit_write(actor=None, action=AuditEvent.Action.CREATE, obj=request, summary=f"patient asked to {kind}")
     return request
 
 
@@ -75,6 +77,7 @@ def patient_request_mark_handled(
             after={"request": request.pk},
             note=note.strip(),
         )
+        audit_write(actor=actor, action=AuditEvent.Action.UPDATE, obj=request, summary="handled")
     return bool(done)
 
 

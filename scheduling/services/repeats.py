@@ -27,7 +27,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from clinic import localtime
-from clinic.models import User
+from clinic.audit import audit_write
+from clinic.models import AuditEvent, User
 from clinic.outbox import message_queue, messages_cancel_topic
 from scheduling import selectors
 from scheduling.availability import RepeatLimit, SlotRules
@@ -180,3 +181,4 @@ def repeat_due_dismiss(*, item: RepeatDue, actor: User, note: str, now: dt.datet
     if not dismissed:
         raise ValidationError(ALREADY_CLOSED, code="repeat_due_closed")
     messages_cancel_topic(topic=topic_of(item))
+    audit_write(actor=actor, action=AuditEvent.Action.UPDATE, obj=item, summary="dismissed")

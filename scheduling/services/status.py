@@ -8,7 +8,8 @@ import datetime as dt
 
 from django.db import transaction
 
-from clinic.models import User
+from clinic.audit import audit_write
+from clinic.models import AuditEvent, User
 from referrals.models import Referral
 from referrals.services import referral_mark_completed
 from scheduling import lifecycle
@@ -36,6 +37,7 @@ def appointment_set_status(
     if status == A.CANCELLED:
         return appointment_cancel(appointment=appointment, actor=actor, reason=note, now=now)
     appointment = lifecycle.status_change(appointment, status, actor=actor, now=now, note=note)
+    audit_write(actor=actor, action=AuditEvent.Action.UPDATE, obj=appointment, summary=f"status {status}")
     if status == A.COMPLETED:
         follow_ups.follow_ups_plan(appointment=appointment, now=now)
     referral = appointment.referral

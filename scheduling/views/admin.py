@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic import localtime
-from clinic.models import Closure, Location, Provider
+from clinic.audit import audit_record_many, not_phi, phi_list
+from clinic.models import AuditEvent, Closure, Location, Provider
 from clinic.roles import Role, role_required
 from clinic.services import closure_set_active, weekday_hours_set
 from scheduling import selectors
@@ -23,6 +24,7 @@ from scheduling.services import openings
 from scheduling.services import provider_calendar as calendar_services
 from scheduling.views.shared import int_param
 
+HIT_SEEN = "appointments hit"
 HOURS_SAVED = "Hours saved for %(location)s."
 CLOSURE_ADDED = "Closure added."
 TIME_OFF_ADDED = "Time off added."
@@ -42,6 +44,7 @@ EXTRA_REMOVE_EFFECT = (
 )
 
 
+@not_phi("a location's opening hours")
 @role_required(Role.CLINIC_ADMIN)
 def hours(request: HttpRequest, location_pk: int) -> HttpResponse:
     location = get_object_or_404(Location, pk=location_pk)
@@ -61,6 +64,7 @@ def hours(request: HttpRequest, location_pk: int) -> HttpResponse:
     return render(request, "scheduling/admin/hours.html", {"location": location, "formset": formset})
 
 
+@phi_list
 @role_required(Role.CLINIC_ADMIN)
 def closures(request: HttpRequest) -> HttpResponse:
     form = ClosureForm(request.POST or None)
@@ -73,10 +77,12 @@ def closures(request: HttpRequest) -> HttpResponse:
     closure_pk = int_param(request, "closure")
     checked = Closure.objects.in_force().filter(pk=closure_pk).first() if closure_pk else None
     today = localtime.clinic_today()  # closures may cover every location
+    hit = selectors.appointments_hit_by_closure(checked) if checked else []
+    _audit_hit(request, hit)
     context = {
         "form": form,
         "checked": checked,
-        "hit": selectors.appointments_hit_by_closure(checked) if checked else [],
+        "hit": hit,
         "upcoming": Closure.objects.filter(end_date__gte=today).select_related("location").order_by("start_date"),
     }
     return render(request, "scheduling/admin/closures.html", context)
@@ -89,13 +95,21 @@ def _still_booked(affected: list) -> str:
     return STILL_BOOKED % {"count": len(affected), "plural": "s" if many else "", "verb": "" if many else "s"}
 
 
+def _audit_hit(request: HttpRequest, appointments: list) -> None:
+    """The patients whose appointments a closure or removal page lists."""
+    patients = [appointment.patient for appointment in appointments]
+    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=patients, summary=HIT_SEEN)
+
+
 def _confirm_removal(request, *, what: str, effect: str, affected: list, back: str, action: str = "", fields=None):
     """The page before a removal: what goes, and the appointments booked in it."""
+    _audit_hit(request, affected)
     context = {"what": what, "effect": effect, "affected": affected, "back": back, "action": action,
                "fields": fields or {}}  # fmt: skip
     return render(request, "scheduling/admin/remove.html", context)
 
 
+@phi_list
 @role_required(Role.CLINIC_ADMIN)
 def closure_remove(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm removing a closure; the button posts to closure_toggle."""
@@ -109,6 +123,7 @@ def closure_remove(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
+@not_phi("POST only: turns a closure on or off (recorded in Django's admin log)")
 @role_required(Role.CLINIC_ADMIN)
 @require_POST
 def closure_toggle(request: HttpRequest, pk: int) -> HttpResponse:
@@ -124,6 +139,7 @@ def closure_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("scheduling:admin_closures")
 
 
+@phi_list
 @role_required(Role.CLINIC_ADMIN)
 def provider_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     provider = get_object_or_404(Provider, pk=pk)
@@ -143,10 +159,11 @@ def provider_calendar(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(f"{reverse('scheduling:admin_provider', args=[provider.pk])}?time_off={time_off.pk}")
     time_off_pk = int_param(request, "time_off")
     checked = TimeOff.objects.filter(provider=provider, pk=time_off_pk).first() if time_off_pk else None
+    hit = selectors.appointments_hit_by_time_off(checked) if checked else []
+    _audit_hit(request, hit)
     context = {
         "provider": provider, "template_form": template_form, "time_off_form": time_off_form,
-        "extra_form": extra_form, "checked": checked,
-        "hit": selectors.appointments_hit_by_time_off(checked) if checked else [],
+        "extra_form": extra_form, "checked": checked, "hit": hit,
         "templates": AvailabilityTemplate.objects.filter(provider=provider).select_related("location"),
         "time_off": TimeOff.objects.filter(provider=provider, ends_at__gte=timezone.now()),
         "extra": ExtraAvailability.objects.filter(provider=provider, date__gte=localtime.clinic_today())
@@ -165,6 +182,7 @@ def _extra_add(request: HttpRequest, provider: Provider, form) -> bool:
     return True
 
 
+@phi_list
 @role_required(Role.CLINIC_ADMIN)
 def time_off_remove(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what removing this time off affects; POST: remove it."""
@@ -184,6 +202,7 @@ def time_off_remove(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
+@phi_list
 @role_required(Role.CLINIC_ADMIN)
 def extra_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the appointments booked in these extra hours; POST: remove them."""
@@ -201,6 +220,7 @@ def extra_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
+@not_phi("POST only: removes a provider's weekly hours")
 @role_required(Role.CLINIC_ADMIN)
 @require_POST
 def template_delete(request: HttpRequest, pk: int) -> HttpResponse:

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic import localtime, query_params
-from clinic.audit import audit_record
-from clinic.models import Location
+from clinic.audit import audit_record, audit_record_many, phi_list, phi_page, phi_write
+from clinic.models import AuditEvent, Location
 from clinic.roles import Role, role_required
 from referrals.models import Patient, Referral
 from referrals.selectors import patients_search
@@ -28,11 +28,14 @@ BOOKED = "Booked: %(summary)s"
 MOVED = "Moved: %(summary)s"
 CANCELLED = "Appointment cancelled; the time is free again."
 STATUS_CHANGED = "Appointment is now %(status)s."
+FINDER = "Slot finder"
 
 
+@phi_list
 @role_required(Role.SCHEDULER)
 def queue(request: HttpRequest) -> HttpResponse:
-    referrals = selectors.referrals_to_schedule()
+    referrals = list(selectors.referrals_to_schedule())
+    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=referrals, summary="scheduling queue")
     return render(request, "scheduling/queue.html", {"referrals": referrals})
 
 
@@ -43,6 +46,7 @@ ANY_PROVIDER_LIMIT = 60
 PICKER_MATCHES = 20  # the picker lists the first 20 matches; typing more narrows them
 
 
+@phi_page
 @role_required(*SCHEDULING_ROLES)
 def find(request: HttpRequest) -> HttpResponse:
     """Search free slots for one patient; a referral or an appointment being moved fills
@@ -60,9 +64,10 @@ def find(request: HttpRequest) -> HttpResponse:
     patient, referral, appointment = _subject(form.cleaned_data if form.is_valid() else _ids(form))
     context.update(patient=patient, referral=referral, appointment=appointment, context_referral=referral)
     if patient is None and picker.is_valid():
-        context["matches"] = patients_search(picker.cleaned_data["q"])[:PICKER_MATCHES]
+        context["matches"] = list(patients_search(picker.cleaned_data["q"])[:PICKER_MATCHES])
+        audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=context["matches"], summary=FINDER)
     if patient is not None:
-        audit_record(request=request, action="view", obj=patient, summary="Slot finder")
+        audit_record(request=request, action=AuditEvent.Action.VIEW, obj=patient, summary=FINDER)
         context["context_referral"] = referral or _latest_referral(patient)
     problem = _up_front_problem(patient, referral, appointment)
     if problem:
@@ -166,6 +171,7 @@ def _subject(data: dict):
     return patient, referral, appointment
 
 
+@phi_page
 @role_required(*SCHEDULING_ROLES)
 def book(request: HttpRequest) -> HttpResponse:
     """Confirm (GET) then book or move (POST) the slot the finder offered."""
@@ -175,6 +181,9 @@ def book(request: HttpRequest) -> HttpResponse:
         return redirect("scheduling:find")
     data = form.cleaned_data
     patient, referral, appointment = _subject(data)
+    if patient is not None:
+        # The confirm page names the patient; a booking's own row is written by the service.
+        audit_record(request=request, action=AuditEvent.Action.VIEW, obj=patient, summary="booking")
     context = {"form": form, "data": data, "patient": patient, "referral": referral, "appointment": appointment}
     if request.method != "POST" or form.errors:
         # A typed override reason that is refused is shown next to its field, text kept.
@@ -205,9 +214,10 @@ def _book_or_move(request, data, patient, referral, appointment) -> Appointment:
     )  # fmt: skip
 
 
+@phi_page
 @role_required(*SCHEDULING_ROLES)
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _appointment_page(request, selectors.get_appointment(pk))
+    return _appointment_page(request, selectors.get_appointment(pk, user=request.user))
 
 
 def _appointment_page(request: HttpRequest, appointment: Appointment, *, cancel_form=None, status=200):
@@ -220,10 +230,11 @@ def _appointment_page(request: HttpRequest, appointment: Appointment, *, cancel_
     return render(request, "scheduling/appointment.html", context, status=status)
 
 
+@phi_write
 @role_required(*SCHEDULING_ROLES)
 @require_POST
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = selectors.get_appointment(pk)
+    appointment = selectors.get_appointment(pk, user=request.user)
     form = CancelForm(request.POST)
     if not form.is_valid():
         # The page again with the reason as typed and what is wrong with it beside it.
@@ -237,10 +248,11 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(appointment)
 
 
+@phi_write
 @role_required(*SCHEDULING_ROLES)
 @require_POST
 def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = selectors.get_appointment(pk)
+    appointment = selectors.get_appointment(pk, user=request.user)
     form = StatusForm(request.POST, appointment=appointment)
     try:
         if not form.is_valid():

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic import localtime
-from clinic.audit import audit_record_many
+from clinic.audit import audit_record_many, not_phi, phi_list
 from clinic.models import AuditEvent, Location, Provider
 from clinic.roles import Role, role_required
 from scheduling import selectors
@@ -23,9 +23,12 @@ from scheduling.views.shared import SCHEDULING_ROLES, date_param, int_param
 
 NOT_A_PROVIDER = "Your account is not linked to a provider."
 DAY_SHEET_SEEN = "day sheet"
+CALENDAR_SEEN = "calendar"
+MY_DAY_SEEN = "my day"
 DAY_OPENED = "{day} opened for {provider}."
 
 
+@phi_list
 @role_required(*SCHEDULING_ROLES)
 def day(request: HttpRequest) -> HttpResponse:
     """One location's day: a column per provider (or per room), appointments in time order."""
@@ -35,6 +38,7 @@ def day(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/day.html", context)
 
 
+@phi_list
 @role_required(*SCHEDULING_ROLES)
 def week(request: HttpRequest) -> HttpResponse:
     """One location's week, Monday to Sunday: a row per day, a column per provider (or room)."""
@@ -53,6 +57,7 @@ def _calendar_context(request: HttpRequest, *, days: int) -> dict:
     first = anchor - dt.timedelta(days=anchor.weekday()) if days == 7 else anchor
     by_room = request.GET.get("view") == "rooms"
     calendar = selectors.location_calendar(location=location, first=first, days=days, by_room=by_room)
+    _audit_patients(request, [a for calendar_day in calendar.days for a in calendar_day.appointments], CALENDAR_SEEN)
     # Whose day this user may open from the calendar ("Open this day for ..."): heads are providers.
     openable = [] if by_room else [h for h in calendar.heads if openings.may_open_day(user=request.user, provider=h)]
     return {
@@ -63,6 +68,7 @@ def _calendar_context(request: HttpRequest, *, days: int) -> dict:
     }  # fmt: skip
 
 
+@not_phi("a form to open a provider's day: names the provider and date, no patient")
 @role_required(*SCHEDULING_ROLES)
 def open_day(request: HttpRequest) -> HttpResponse:
     """Open a by-appointment or closed weekday for one provider (extra availability)."""
@@ -109,6 +115,7 @@ def _pick(locations: list[Location], wanted: str | None) -> Location | None:
     return locations[0] if locations else None
 
 
+@phi_list
 @role_required(Role.PROVIDER)
 def my_day(request: HttpRequest) -> HttpResponse:
     provider = selectors.provider_for_user(request.user)
@@ -118,9 +125,17 @@ def my_day(request: HttpRequest) -> HttpResponse:
     context["appointments"] = selectors.appointments_between(
         start=context["start"], end=context["end"], provider=provider
     )
+    _audit_patients(request, context["appointments"], MY_DAY_SEEN)
     return render(request, "scheduling/my_day.html", context)
 
 
+def _audit_patients(request: HttpRequest, appointments, page: str) -> None:
+    """The patients a calendar shows, one row each (once however many appointments), one insert."""
+    patients = [appointment.patient for appointment in appointments]
+    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=patients, summary=page)
+
+
+@phi_list
 @role_required(Role.PROVIDER)
 def day_sheet(request: HttpRequest) -> HttpResponse:
     """The provider's day on paper: who, when, what, where and how to prepare, in time order."""
@@ -131,8 +146,7 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     appointments = selectors.day_sheet_appointments(start=context["start"], end=context["end"], provider=provider)
     rows = [(appointment, preparation_of(appointment)) for appointment in appointments]
     # The sheet shows each patient's name, date of birth and record number: one view each.
-    patients = [appointment.patient for appointment in appointments]
-    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=patients, summary=DAY_SHEET_SEEN)
+    _audit_patients(request, appointments, DAY_SHEET_SEEN)
     context["rows"] = rows
     return render(request, "scheduling/day_sheet.html", context)
 

@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from clinic import localtime
-from clinic.audit import audit_record
-from clinic.models import AuditEvent, Location
+from clinic.audit import audit_refused, audit_view, phi_page
+from clinic.models import Location
 from scheduling import lifecycle, links, selectors
 from scheduling.forms.patient import ChangeRequestForm, FollowUpAnswerForm
 from scheduling.models import Appointment, FollowUp
@@ -27,9 +27,13 @@ APPOINTMENT_CANCELLED = "This appointment was cancelled."
 APPOINTMENT_OVER = "This appointment has already taken place."
 LINK_FOR_EARLIER_TIME = "This link was for an earlier time."
 ANSWERED_BY_PATIENT = "answered through the patient's e-mail link"
+# The refused attempt's row: what was asked for (the link's purpose), never the token.
+LINK_OBJECT = "patient link"
 
 
 def _refusal(request: HttpRequest, message: str, *, status: int, appointment: Appointment | None = None):
+    purpose = request.resolver_match.url_name if request.resolver_match else ""
+    audit_refused(user=request.user, object_type=LINK_OBJECT, object_id=purpose, summary=message)
     location = appointment.location if appointment else Location.objects.filter(is_active=True).first()
     return render(request, "scheduling/patient/refused.html", {"message": message, "location": location}, status=status)
 
@@ -57,7 +61,10 @@ def _appointment_for(
     if not lifecycle.appointment_open_to_patient(appointment):
         return None, None, _refusal(request, APPOINTMENT_OVER, status=410, appointment=appointment)
     if claim.is_for_earlier_time(appointment):
+        # The page shows the appointment's new time and place: a view of it, like any other.
+        audit_view(user=request.user, obj=appointment, summary=f"patient link: {purpose}, for an earlier time")
         return None, None, _moved(request, appointment)
+    audit_view(user=request.user, obj=appointment, summary=f"patient link: {purpose}")
     return appointment, claim, None
 
 
@@ -69,6 +76,7 @@ def _identify(token: str, purpose: str) -> Appointment | None:
     return Appointment.objects.select_related("location").filter(pk=claim.appointment_id).first()
 
 
+@phi_page
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the appointment and a button; POST confirms (again is fine)."""
@@ -89,6 +97,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "scheduling/patient/confirm.html", _context(appointment, change_url=change_url))
 
 
+@phi_page
 @require_http_methods(["GET", "POST"])
 def change(request: HttpRequest, token: str) -> HttpResponse:
     """Ask to reschedule or cancel: a request in the scheduler's queue, not a change yet."""
@@ -125,6 +134,7 @@ def _context(appointment: Appointment, **extra) -> dict:
     }
 
 
+@phi_page
 @require_http_methods(["GET", "POST"])
 def follow_up(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the four questions (or the stored answer's receipt); POST stores the first
@@ -142,10 +152,10 @@ def follow_up(request: HttpRequest, token: str) -> HttpResponse:
     check = selectors.follow_up_for_link(claim=claim)
     if check is None:
         return _refusal(request, LINK_INVALID, status=400)
+    audit_view(user=request.user, obj=check, summary="patient link: follow-up")
     form = FollowUpAnswerForm(request.POST if request.method == "POST" and not check.is_answered else None)
     if form.is_bound and form.is_valid():
-        if follow_ups.follow_up_answer(follow_up=check, **form.cleaned_data):
-            audit_record(request=request, action=AuditEvent.Action.UPDATE, obj=check, summary=ANSWERED_BY_PATIENT)
+        follow_ups.follow_up_answer(follow_up=check, **form.cleaned_data)
         return redirect("patient:follow-up", token=token)
     return render(
         request,

@@ -7,7 +7,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from clinic.audit import audit_record, client_ip
+from clinic import selectors as clinic_selectors
+from clinic.audit import audit_record_many, phi_list, phi_page
 from clinic.models import AuditEvent
 from clinic.roles import Role, has_role, role_required
 from referrals.selectors import STAFF_ROLES, get_patient_for_user, patients_search
@@ -20,22 +21,27 @@ from scheduling.views.shared import SCHEDULING_ROLES
 # admins may read the chart but not change who the patient is.
 DEMOGRAPHICS_EDITORS = (Role.INTAKE, Role.SCHEDULER)
 PATIENTS_PER_PAGE = 25
+# "Who saw this patient" on the chart: the latest accesses; the audit page has the rest.
+ACCESSES_SHOWN = 10
 SAVED = "Saved: %(fields)s."
 NOTHING_CHANGED = "Nothing was changed."
 
 
+@phi_list
 @role_required(*STAFF_ROLES)
 def patients(request: HttpRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     page = Paginator(patients_search(query), PATIENTS_PER_PAGE).get_page(request.GET.get("page")) if query else None
+    if page is not None:
+        audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=list(page), summary="patient search")
     return render(request, "scheduling/patients.html", {"form": form, "page": page, "query": query})
 
 
+@phi_page
 @role_required(*STAFF_ROLES)
 def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for_user(request.user, pk)
-    audit_record(request=request, action=AuditEvent.Action.VIEW, obj=patient)
     chart = selectors.patient_chart(patient)
     context = {
         "patient": patient,
@@ -44,17 +50,21 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": has_role(request.user, *DEMOGRAPHICS_EDITORS),
         # Intake cannot open the slot finder.
         "can_book": has_role(request.user, *SCHEDULING_ROLES),
+        # The access log is the clinic admins' (they also hold the audit page it links to).
+        "accesses": clinic_selectors.audit_events_of_patient(patient.pk, limit=ACCESSES_SHOWN)
+        if has_role(request.user, Role.CLINIC_ADMIN)
+        else None,
     }
     return render(request, "scheduling/patient_chart.html", context)
 
 
+@phi_page
 @role_required(*DEMOGRAPHICS_EDITORS)
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct a patient's demographics; a failed save shows each message beside its field
     with everything typed kept, and nothing is written."""
     patient = get_patient_for_user(request.user, pk)
     if request.method != "POST":
-        audit_record(request=request, action=AuditEvent.Action.VIEW, obj=patient)
         return _render_edit(request, patient, PatientDemographicsForm.for_patient(patient))
     form = PatientDemographicsForm(request.POST)
     if not form.is_valid():
@@ -62,7 +72,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         change = patient_update(
             patient=patient, actor=request.user, changes=form.changes(),
-            expected_version=form.cleaned_data["version"], ip_address=client_ip(request),
+            expected_version=form.cleaned_data["version"],
         )  # fmt: skip
     except PatientChangedMeanwhile as exc:
         return _render_edit_after_conflict(request, patient, form, exc)

@@ -95,8 +95,10 @@ def test_every_view_of_a_referral_or_patient_is_audited(client, record, schedule
     assert seen == {("referrals.Referral", str(referral.pk)), ("referrals.Patient", str(referral.patient_id))}
 
 
-def test_a_refused_request_is_not_audited_as_a_view(client, record, other_referrer, other_physician):
+def test_a_refused_request_is_audited_as_refused_not_as_a_view(client, record, other_referrer, other_physician):
     referral, attachment = record
     client.force_login(other_referrer)
     client.get(urls(referral, attachment)["detail"])
-    assert not AuditEvent.objects.exists()
+    assert list(AuditEvent.objects.values_list("action", "actor", "object_id")) == [
+        ("refused", other_referrer.pk, str(referral.pk))
+    ]

@@ -27,7 +27,9 @@ def test_start_review_assigns_me_records_and_tells_the_referrer(client, intake, 
     assert (referral.status, referral.assigned_to) == ("under_review", intake)
     assert referral.events.get().actor == intake
     assert OutgoingMessage.objects.filter(kind="referral_under_review").exists()
-    assert AuditEvent.objects.filter(action="update", object_id=str(referral.pk), summary="start_review").exists()
+    assert AuditEvent.objects.filter(
+        action="update", object_id=str(referral.pk), summary="submitted -> under_review"
+    ).exists()
 
 
 def test_accept_with_first_visit_and_provider(client, intake, referral, consult):
