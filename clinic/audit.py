@@ -14,7 +14,7 @@ loads the same object twice, or loads it and then writes it, gets one row (the w
 upgrades the view's row) rather than one per call.
 
 Each project view states whether it renders PHI (``phi_page``, ``phi_list``, ``not_phi``);
-``tests/clinic/test_audit_coverage.py`` walks the resolver and fails on a view that says
+``tests/test_audit_coverage.py`` walks the resolver and fails on a view that says
 neither, and checks each PHI view writes its row.
 """
 

@@ -13,11 +13,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import mfa
+from clinic.audit import not_phi
 from clinic.forms import SecondFactorCodeForm
 from clinic.models import User
 from clinic.roles import Role, role_required
@@ -87,7 +87,7 @@ def _refuse(
     return None
 
 
-@never_cache
+@not_phi("one's own second factor: no patient record")
 @login_required
 def enrol(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: scan the QR code (or type the key), confirm a code."""
@@ -117,7 +117,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/mfa/enrol.html", context, status=400 if form.errors else 200)
 
 
-@never_cache
+@not_phi("one's own second factor: no patient record")
 @login_required
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     """The recovery codes just made, shown this once, until "I have saved them"."""
@@ -131,7 +131,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/mfa/recovery_codes.html", {"codes": shown, "next": _next_url(request, "")})
 
 
-@never_cache
+@not_phi("one's own second factor: no patient record")
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
     """After the password: a code from the app, or a recovery code."""
@@ -157,7 +157,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/mfa/verify.html", context, status=400 if form.errors else 200)
 
 
-@never_cache
+@not_phi("one's own second factor: no patient record")
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
     """Whether the user uses a second factor, and new recovery codes (a current code needed)."""
@@ -182,7 +182,7 @@ def security(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/mfa/security.html", context, status=400 if form.errors else 200)
 
 
-@never_cache
+@not_phi("a staff account's second factor: no patient record")
 @role_required(Role.CLINIC_ADMIN)
 def user_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
     """A clinic admin deletes someone's second factor (a lost phone); they enrol again at

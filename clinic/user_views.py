@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from clinic import selectors, user_services, user_sessions
-from clinic.audit import client_ip
+from clinic.audit import client_ip, not_phi
 from clinic.forms import UserInviteForm, UserRolesForm
 from clinic.models import User
 from clinic.query_params import search_param
@@ -28,6 +28,7 @@ OWN_SESSION = "This is the session you are using: log out instead."
 SEARCH_MAX = 100
 
 
+@not_phi("staff accounts and their sessions: no patient record")
 @role_required(Role.CLINIC_ADMIN)
 def users(request: HttpRequest) -> HttpResponse:
     search = search_param(request)
@@ -37,6 +38,7 @@ def users(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/users/list.html", {"page": page, "q": search})
 
 
+@not_phi("staff accounts and their sessions: no patient record")
 @role_required(Role.CLINIC_ADMIN)
 def user_invite(request: HttpRequest) -> HttpResponse:
     form = UserInviteForm(request.POST or None)
@@ -63,11 +65,13 @@ def _detail(request: HttpRequest, account: User, *, roles_form: UserRolesForm | 
     return render(request, "clinic/users/detail.html", context, status=status)
 
 
+@not_phi("staff accounts and their sessions: no patient record")
 @role_required(Role.CLINIC_ADMIN)
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, selectors.get_user_for_admin(actor=request.user, pk=pk))
 
 
+@not_phi("POST only: changes an account; its service writes the audit row")
 @role_required(Role.CLINIC_ADMIN)
 @require_POST
 def user_roles(request: HttpRequest, pk: int) -> HttpResponse:
@@ -97,24 +101,28 @@ def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
     return redirect("clinic:user", pk=account.pk)
 
 
+@not_phi("POST only: changes an account; its service writes the audit row")
 @role_required(Role.CLINIC_ADMIN)
 @require_POST
 def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, user_services.user_deactivate, DEACTIVATED)
 
 
+@not_phi("POST only: changes an account; its service writes the audit row")
 @role_required(Role.CLINIC_ADMIN)
 @require_POST
 def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, user_services.user_reactivate, REACTIVATED)
 
 
+@not_phi("POST only: changes an account; its service writes the audit row")
 @role_required(Role.CLINIC_ADMIN)
 @require_POST
 def user_password_link(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, user_services.user_password_reset_send, PASSWORD_LINK_SENT)
 
 
+@not_phi("POST only: changes an account; its service writes the audit row")
 @role_required(Role.CLINIC_ADMIN)
 @require_POST
 def user_session_end(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:

@@ -63,6 +63,16 @@ def second_factor_device(user):
     return device or TOTPDevice.objects.create(user=user, name=TEST_DEVICE_NAME, confirmed=True)
 
 
+def pass_second_factor(client, user) -> None:
+    """Mark ``client``'s session as having passed the second factor, as the code page does,
+    for a test that logged in through the real login form and is not about the code step."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = second_factor_device(user).persistent_id
+    session.save()
+
+
 @pytest.fixture(autouse=True)
 def _force_login_passes_the_second_factor(request, monkeypatch):
     """`client.force_login(user)` (and `client.login`) give a session that has passed the
@@ -75,17 +85,13 @@ def _force_login_passes_the_second_factor(request, monkeypatch):
 
     def _login(self, user, backend=None):
         original(self, user, backend)
-        from django_otp import DEVICE_ID_SESSION_KEY
-
         from clinic.mfa import mfa_must_pass
 
         # A fresh copy: the permission check caches on the object, and the test's own user
         # object may change roles after logging in.
         fresh = type(user).objects.get(pk=user.pk)
         if mfa_must_pass(fresh):
-            session = self.session
-            session[DEVICE_ID_SESSION_KEY] = second_factor_device(fresh).persistent_id
-            session.save()
+            pass_second_factor(self, fresh)
 
     monkeypatch.setattr(ClientMixin, "_login", _login)
 

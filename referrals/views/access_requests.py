@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from clinic.audit import client_ip
+from clinic.audit import client_ip, not_phi
 from clinic.roles import Role, role_required
 from referrals import portal_services, selectors
 from referrals.forms import AccessRequestApproveForm
@@ -28,12 +28,14 @@ def _get_request(pk: int) -> PortalAccessRequest:
     return found
 
 
+@not_phi("a physician's request for a portal account: no patient record")
 @role_required(Role.CLINIC_ADMIN)
 def access_requests(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.access_request_list(), 25).get_page(request.GET.get("page"))
     return render(request, "referrals/access_requests.html", {"page": page})
 
 
+@not_phi("a physician's request for a portal account: no patient record")
 @role_required(Role.CLINIC_ADMIN)
 def access_request(request: HttpRequest, pk: int) -> HttpResponse:
     access_request = _get_request(pk)
@@ -59,6 +61,7 @@ def access_request(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "referrals/access_request.html", context, status=400 if form.errors else 200)
 
 
+@not_phi("POST only: rejects a portal access request; its service writes the audit row")
 @role_required(Role.CLINIC_ADMIN)
 @require_POST
 def access_request_reject(request: HttpRequest, pk: int) -> HttpResponse:

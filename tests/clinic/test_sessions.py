@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AuditEvent, UserSession
+from tests.conftest import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +22,7 @@ def log_in(user, *, agent: str = "Mozilla/5.0 (Test tablet)", ip: str = "203.0.1
     client = Client(HTTP_USER_AGENT=agent, REMOTE_ADDR=ip)
     response = client.post(reverse("login"), {"username": user.email, "password": PASSWORD})
     assert response.status_code == 302
+    pass_second_factor(client, user)  # the code step is tests/clinic/test_mfa.py's subject
     return client
 
 
