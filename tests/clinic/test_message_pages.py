@@ -138,7 +138,7 @@ def test_the_page_query_count_does_not_grow_with_messages(client, scheduler, dja
     assert response.content.decode().count("Resend<span") == 3
     for n in range(3, 40):
         ledger_row(n, kind=f"kind_{n % 4}")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(reverse("clinic:messages"))
     assert response.content.decode().count("Resend<span") == 40
 

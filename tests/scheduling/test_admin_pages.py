@@ -250,7 +250,7 @@ def test_admin_calendar_pages_query_counts_are_constant(client, clinic_admin, sc
         Appointment.objects.create(patient=PatientFactory(), procedure_type=world.consult, provider=world.provider,
                                    room=world.exam, location=world.location, starts_at=start, ends_at=end,
                                    blocks_until=end)  # fmt: skip
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(url, {"closure": closure.pk})
     assert "5 booked appointments fall in this time" in response.content.decode()
 

@@ -192,6 +192,6 @@ def test_the_removal_page_query_count_does_not_grow_with_the_appointments(client
         book(world, scheduler, day, 9)
     closure.end_date = dt.date(2026, 12, 7)
     closure.save()
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(url)
     assert "4 booked appointments fall in it." in response.content.decode()
