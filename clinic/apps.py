@@ -11,7 +11,10 @@ class ClinicConfig(AppConfig):
         from clinic import user_sessions
 
         user_sessions.connect_signals()
-        from clinic import audit  # noqa: F401  (connects the failed-login recorder)
+        from clinic import (
+            audit,  # noqa: F401  (connects the failed-login recorder)
+            mfa,  # noqa: F401  (connects the reset of failures at a complete login)
+        )
 
 
 def _sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:

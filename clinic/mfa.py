@@ -15,15 +15,19 @@ from base64 import b32encode
 from dataclasses import dataclass
 
 import segno
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.audit import audit_record
+from clinic.audit import audit_record, client_ip
+from clinic.login_identity import login_identity
 from clinic.models import AuditEvent, User
 from clinic.roles import Role, has_role
 
@@ -60,6 +64,19 @@ def mfa_enrolled(user) -> bool:
 def mfa_must_pass(user) -> bool:
     """Required by the settings, or chosen: a user who enrolled passes the code at every login."""
     return mfa_required_by_policy(user) or mfa_enrolled(user)
+
+
+def failed_logins_forget(request: HttpRequest, user: User) -> None:
+    """The login is complete: forget this client's failed attempts for the account, as axes's
+    reset-on-success would (the lockout counts per address and client). Called when the
+    second factor passes, and at the password for whoever has no second factor to pass."""
+    AxesProxyHandler.reset_attempts(username=login_identity(user.email), ip_address=client_ip(request))
+
+
+@receiver(user_logged_in, dispatch_uid="clinic.mfa.forget_failures_without_second_factor")
+def _forget_failures_at_a_complete_password_login(sender, request: HttpRequest | None, user: User, **kwargs) -> None:
+    if request is not None and not mfa_must_pass(user):
+        failed_logins_forget(request, user)
 
 
 def mfa_recovery_codes_left(user) -> int:

@@ -101,6 +101,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         enrolment = mfa.mfa_enrolment_confirm(user=request.user, code=form.cleaned_data["code"])
         if enrolment is not None:
             otp_login(request, enrolment.device)
+            mfa.failed_logins_forget(request, request.user)
             request.session[FRESH_CODES_SESSION_KEY] = enrolment.recovery_codes
             return redirect(_with_next("mfa:recovery_codes", request))
         locked = _refuse(request, form, mfa.CodeCheck(device=None), WRONG_ENROLMENT_CODE)
@@ -146,6 +147,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         check = mfa.mfa_code_check(user=request.user, code=form.cleaned_data["code"])
         if check.passed:
             otp_login(request, check.device)
+            mfa.failed_logins_forget(request, request.user)
             if not isinstance(check.device, TOTPDevice):
                 left = mfa.mfa_recovery_codes_left(request.user)
                 messages.warning(request, RECOVERY_CODE_USED.format(left=left))

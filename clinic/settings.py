@@ -203,7 +203,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15", doc=
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The login form posts the e-mail address as "username" (Django's AuthenticationForm).
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_RESET_ON_SUCCESS = True
+# A client's failures are forgotten when a login is complete, not at the password alone:
+# otherwise knowing the password would buy fresh guesses at the second factor after every
+# few wrong codes (clinic.mfa.failed_logins_forget does the reset instead).
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Every way of typing one address is one identity (clinic.login_identity), and the client's
 # address is the one the outermost of PROXY_COUNT proxies saw (clinic.client_ip), for the

@@ -262,6 +262,39 @@ def test_wrong_codes_are_refused_and_count_toward_the_lockout(intake, settings):
 
 
 @pytest.mark.real_second_factor
+def test_logging_in_again_with_the_password_buys_no_fresh_guesses_at_the_code(intake, settings):
+    """The password alone does not clear the failures: only a passed second factor does."""
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    enrolled(intake)
+    for _ in range(2):
+        client = password_login(intake)
+        assert client.post(reverse("mfa:verify"), {"code": "123456"}).status_code == 400
+    assert AccessAttempt.objects.get(username=intake.email).failures_since_start == 2
+    client = password_login(intake)
+    response = client.post(reverse("mfa:verify"), {"code": "654321"})
+    assert response.status_code == settings.AXES_HTTP_RESPONSE_CODE  # the third wrong code: locked
+
+
+@pytest.mark.real_second_factor
+def test_a_passed_second_factor_forgets_the_failures(intake, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    device = enrolled(intake)
+    client = password_login(intake)
+    client.post(reverse("mfa:verify"), {"code": "123456"})
+    assert AccessAttempt.objects.filter(username=intake.email).exists()
+    assert client.post(reverse("mfa:verify"), {"code": app_code(device)}).status_code == 302
+    assert not AccessAttempt.objects.filter(username=intake.email).exists()
+
+
+def test_a_password_login_without_a_second_factor_forgets_the_failures(referrer):
+    Client().post(reverse("login"), {"username": referrer.email, "password": "wrong"})
+    assert AccessAttempt.objects.filter(username=referrer.email).exists()
+    assert Client().post(reverse("login"), {"username": referrer.email, "password": PASSWORD}).status_code == 302
+    assert not AccessAttempt.objects.filter(username=referrer.email).exists()
+
+
+@pytest.mark.real_second_factor
 def test_django_otp_slows_down_guessing_and_says_how_long_to_wait(intake):
     device = enrolled(intake)
     client = password_login(intake)
