@@ -21,6 +21,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from clinic import user_sessions
+from clinic.audit import audit_write
 from clinic.models import AuditEvent, OutgoingMessage, User
 from clinic.outbox import message_queue
 from clinic.roles import Role
@@ -49,11 +50,9 @@ def set_password_link(*, user: User) -> str:
     return settings.SITE_URL + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
 
 
-def _audit(*, actor: User, user: User, action: str, summary: str, ip_address: str | None) -> None:
-    AuditEvent.objects.create(
-        actor=actor, actor_label=actor.email, action=action, object_type=User._meta.label, object_id=str(user.pk),
-        summary=f"{user.email}: {summary}"[:300], ip_address=ip_address,
-    )  # fmt: skip
+def _audit(*, actor: User, user: User, action: str, summary: str) -> None:
+    # clinic.audit's one builder: the request's IP and path come from AuditOriginMiddleware.
+    audit_write(actor=actor, action=action, obj=user, summary=f"{user.email}: {summary}")
 
 
 def _refuse_unless_may_change(*, actor: User, user: User) -> None:
@@ -72,9 +71,7 @@ def roles_held(*, user: User) -> set[Role]:
 
 
 @transaction.atomic
-def user_invite(
-    *, actor: User, email: str, first_name: str, last_name: str, roles: Collection[Role], ip_address: str | None = None
-) -> User:
+def user_invite(*, actor: User, email: str, first_name: str, last_name: str, roles: Collection[Role]) -> User:
     """Create an account with ``roles`` and e-mail it a link to choose a password."""
     email = User.objects.normalize_email(email.strip()).lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -91,7 +88,7 @@ def user_invite(
         template="staff_invitation",
         context={"user": user, "link": set_password_link(user=user), "roles": _role_names(roles)},
     )
-    _audit(actor=actor, user=user, action=AuditEvent.Action.CREATE, ip_address=ip_address,
+    _audit(actor=actor, user=user, action=AuditEvent.Action.CREATE,
            summary=f"invited with roles {_role_names(roles)}")  # fmt: skip
     return user
 
@@ -103,7 +100,7 @@ def _assignable(role: Role) -> Role:
 
 
 @transaction.atomic
-def user_roles_set(*, actor: User, user: User, roles: Collection[Role], ip_address: str | None = None) -> bool:
+def user_roles_set(*, actor: User, user: User, roles: Collection[Role]) -> bool:
     """Give ``user`` exactly ``roles`` among the assignable ones (a referrer role stays as it
     is); returns whether anything changed."""
     _refuse_unless_may_change(actor=actor, user=user)
@@ -121,13 +118,13 @@ def user_roles_set(*, actor: User, user: User, roles: Collection[Role], ip_addre
     if Role.CLINIC_ADMIN in removed and user.is_staff and not user.is_superuser:
         user.is_staff = False  # the Django admin came with the role
         user.save(update_fields=["is_staff"])
-    _audit(actor=actor, user=user, action=AuditEvent.Action.UPDATE, ip_address=ip_address,
+    _audit(actor=actor, user=user, action=AuditEvent.Action.UPDATE,
            summary=f"roles {_role_names(held)} -> {_role_names(wanted)}")  # fmt: skip
     return True
 
 
 @transaction.atomic
-def user_deactivate(*, actor: User, user: User, ip_address: str | None = None) -> int:
+def user_deactivate(*, actor: User, user: User) -> int:
     """Stop ``user`` logging in and end every session they have; returns how many ended."""
     _refuse_unless_may_change(actor=actor, user=user)
     if user.pk == actor.pk:
@@ -135,21 +132,21 @@ def user_deactivate(*, actor: User, user: User, ip_address: str | None = None) -
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
     ended = user_sessions.sessions_end(user=user)
-    _audit(actor=actor, user=user, action=AuditEvent.Action.UPDATE, ip_address=ip_address,
+    _audit(actor=actor, user=user, action=AuditEvent.Action.UPDATE,
            summary=f"deactivated; {ended} session(s) ended")  # fmt: skip
     return ended
 
 
 @transaction.atomic
-def user_reactivate(*, actor: User, user: User, ip_address: str | None = None) -> None:
+def user_reactivate(*, actor: User, user: User) -> None:
     _refuse_unless_may_change(actor=actor, user=user)
     User.objects.filter(pk=user.pk).update(is_active=True)
     user.is_active = True
-    _audit(actor=actor, user=user, action=AuditEvent.Action.UPDATE, ip_address=ip_address, summary="reactivated")
+    _audit(actor=actor, user=user, action=AuditEvent.Action.UPDATE, summary="reactivated")
 
 
 @transaction.atomic
-def user_password_reset_send(*, actor: User, user: User, ip_address: str | None = None) -> OutgoingMessage:
+def user_password_reset_send(*, actor: User, user: User) -> OutgoingMessage:
     """E-mail ``user`` a link to choose a new password (through the ledger). The current
     password keeps working until they use it: the admin never sets or clears one."""
     _refuse_unless_may_change(actor=actor, user=user)
@@ -162,6 +159,6 @@ def user_password_reset_send(*, actor: User, user: User, ip_address: str | None 
         template="password_link",
         context={"user": user, "link": set_password_link(user=user)},
     )
-    _audit(actor=actor, user=user, action=AuditEvent.Action.UPDATE, ip_address=ip_address,
+    _audit(actor=actor, user=user, action=AuditEvent.Action.UPDATE,
            summary="sent a link to choose a new password")  # fmt: skip
     return message

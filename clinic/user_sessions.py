@@ -24,7 +24,7 @@ from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from clinic.audit import client_ip
+from clinic.audit import audit_write, client_ip
 from clinic.models import AuditEvent, User, UserSession
 
 # In the session: when the person logged in (epoch seconds) and the key it was recorded under.
@@ -136,15 +136,12 @@ def sessions_end(*, user: User) -> int:
     return _end_keys(keys)
 
 
-def user_session_end(*, actor: User, session: UserSession, ip_address: str | None = None) -> None:
+def user_session_end(*, actor: User, session: UserSession) -> None:
     """A clinic admin ends one of a person's sessions; audited."""
     _end_keys([session.session_key])
-    AuditEvent.objects.create(
-        actor=actor, actor_label=actor.email, action=AuditEvent.Action.UPDATE, object_type=User._meta.label,
-        object_id=str(session.user_id), ip_address=ip_address,
-        summary=f"Ended a session of {session.user.email} (logged in {session.started_at:%Y-%m-%d %H:%M} UTC"
-                f" from {session.ip_address or 'unknown address'})",
-    )  # fmt: skip
+    audit_write(actor=actor, action=AuditEvent.Action.UPDATE, obj=session.user,
+                summary=f"Ended a session of {session.user.email} (logged in {session.started_at:%Y-%m-%d %H:%M} UTC"
+                        f" from {session.ip_address or 'unknown address'})")  # fmt: skip
 
 
 # --- The absolute lifetime -------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from clinic import selectors, user_services, user_sessions
-from clinic.audit import client_ip, not_phi
+from clinic.audit import not_phi
 from clinic.forms import UserInviteForm, UserRolesForm
 from clinic.models import User
 from clinic.query_params import search_param
@@ -44,7 +44,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
     form = UserInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = user_services.user_invite(actor=request.user, ip_address=client_ip(request), **form.cleaned_data)
+            user = user_services.user_invite(actor=request.user, **form.cleaned_data)
         except UserChangeRefused as exc:
             form.add_error("email" if str(exc) == user_services.EMAIL_TAKEN else "roles", str(exc))
         else:
@@ -79,8 +79,7 @@ def user_roles(request: HttpRequest, pk: int) -> HttpResponse:
     form = UserRolesForm(request.POST)
     if form.is_valid():
         try:
-            changed = user_services.user_roles_set(actor=request.user, user=account, roles=form.cleaned_data["roles"],
-                                                   ip_address=client_ip(request))  # fmt: skip
+            changed = user_services.user_roles_set(actor=request.user, user=account, roles=form.cleaned_data["roles"])
         except UserChangeRefused as exc:
             form.add_error("roles", str(exc))
         else:
@@ -93,7 +92,7 @@ def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
     """Run one of the one-button services on the account and say how it went."""
     account = selectors.get_user_for_admin(actor=request.user, pk=pk)
     try:
-        result = action(actor=request.user, user=account, ip_address=client_ip(request))
+        result = action(actor=request.user, user=account)
     except UserChangeRefused as exc:
         messages.error(request, str(exc))
     else:
@@ -131,6 +130,6 @@ def user_session_end(request: HttpRequest, pk: int, session_pk: int) -> HttpResp
         # Deleting the session this request runs in would fail its save at the response.
         messages.error(request, OWN_SESSION)
     else:
-        user_sessions.user_session_end(actor=request.user, session=session, ip_address=client_ip(request))
+        user_sessions.user_session_end(actor=request.user, session=session)
         messages.success(request, SESSION_ENDED)
     return redirect("clinic:user", pk=pk)

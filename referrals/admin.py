@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
 
-from clinic.audit import client_ip
 from referrals.models import (
     Attachment,
     Patient,
@@ -38,15 +37,14 @@ class ReferringPracticeAdmin(admin.ModelAdmin):
                   permissions=["change"])  # fmt: skip
     def deactivate(self, request, queryset):
         ended = sum(
-            practice_deactivate(practice=practice, actor=request.user, ip_address=client_ip(request))
-            for practice in queryset.filter(is_active=True)
+            practice_deactivate(practice=practice, actor=request.user) for practice in queryset.filter(is_active=True)
         )
         self.message_user(request, f"Deactivated; {ended} session(s) ended.", messages.SUCCESS)
 
     @admin.action(description="Reactivate", permissions=["change"])
     def reactivate(self, request, queryset):
         for practice in queryset.filter(is_active=False):
-            practice_reactivate(practice=practice, actor=request.user, ip_address=client_ip(request))
+            practice_reactivate(practice=practice, actor=request.user)
         self.message_user(request, "Reactivated.", messages.SUCCESS)
 
 

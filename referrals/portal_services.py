@@ -8,6 +8,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.audit import audit_write
 from clinic.models import AuditEvent, User
 from clinic.outbox import message_queue
 from clinic.roles import Role
@@ -61,7 +62,6 @@ def access_request_approve(
     actor: User,
     practice: ReferringPractice | None,
     new_practice_name: str = "",
-    ip_address: str | None = None,
 ) -> ReferringPhysician:
     """Approve a request into the practice the admin chose: ``practice`` to join an existing
     one, or None to create ``new_practice_name`` (default: the name typed in the request).
@@ -88,17 +88,17 @@ def access_request_approve(
         PortalAccessRequest.Status.APPROVED, actor, timezone.now(), physician,
     )  # fmt: skip
     locked.save(update_fields=["status", "decided_by", "decided_at", "physician"])
-    _audit(actor=actor, obj=physician, action=AuditEvent.Action.CREATE, ip_address=ip_address,
+    _audit(actor=actor, obj=physician, action=AuditEvent.Action.CREATE,
            summary=f"approved access request #{locked.pk} of {locked.email}: {how}")  # fmt: skip
     return physician
 
 
-def access_request_reject(*, access_request: PortalAccessRequest, actor: User, ip_address: str | None = None) -> None:
+def access_request_reject(*, access_request: PortalAccessRequest, actor: User) -> None:
     rejected = PortalAccessRequest.objects.filter(
         pk=access_request.pk, status=PortalAccessRequest.Status.PENDING
     ).update(status=PortalAccessRequest.Status.REJECTED, decided_by=actor, decided_at=timezone.now())
     if rejected:
-        _audit(actor=actor, obj=access_request, action=AuditEvent.Action.UPDATE, ip_address=ip_address,
+        _audit(actor=actor, obj=access_request, action=AuditEvent.Action.UPDATE,
                summary=f"rejected access request #{access_request.pk} of {access_request.email}")  # fmt: skip
 
 
@@ -126,11 +126,9 @@ def physician_invite(*, physician: ReferringPhysician) -> User:
     return user
 
 
-def _audit(*, actor: User, obj, action: str, summary: str, ip_address: str | None) -> None:
-    AuditEvent.objects.create(
-        actor=actor, actor_label=actor.email, action=action, object_type=obj._meta.label, object_id=str(obj.pk),
-        summary=summary[:300], ip_address=ip_address,
-    )  # fmt: skip
+def _audit(*, actor: User, obj, action: str, summary: str) -> None:
+    # clinic.audit's one builder: the request's IP and path come from AuditOriginMiddleware.
+    audit_write(actor=actor, action=action, obj=obj, summary=summary)
 
 
 def _practice_users(practice: ReferringPractice):
@@ -138,21 +136,21 @@ def _practice_users(practice: ReferringPractice):
 
 
 @transaction.atomic
-def practice_deactivate(*, practice: ReferringPractice, actor: User, ip_address: str | None = None) -> int:
+def practice_deactivate(*, practice: ReferringPractice, actor: User) -> int:
     """End every portal access of a practice at once: the practice is inactive (which the one
     portal check, ``selectors.portal_physician_of``, refuses) and each of its physicians'
     sessions ends now. Returns how many sessions ended."""
     ReferringPractice.objects.filter(pk=practice.pk).update(is_active=False)
     practice.is_active = False
     ended = sum(sessions_end(user=user) for user in _practice_users(practice))
-    _audit(actor=actor, obj=practice, action=AuditEvent.Action.UPDATE, ip_address=ip_address,
+    _audit(actor=actor, obj=practice, action=AuditEvent.Action.UPDATE,
            summary=f"deactivated practice {practice.name}; {ended} session(s) ended")  # fmt: skip
     return ended
 
 
 @transaction.atomic
-def practice_reactivate(*, practice: ReferringPractice, actor: User, ip_address: str | None = None) -> None:
+def practice_reactivate(*, practice: ReferringPractice, actor: User) -> None:
     ReferringPractice.objects.filter(pk=practice.pk).update(is_active=True)
     practice.is_active = True
-    _audit(actor=actor, obj=practice, action=AuditEvent.Action.UPDATE, ip_address=ip_address,
+    _audit(actor=actor, obj=practice, action=AuditEvent.Action.UPDATE,
            summary=f"reactivated practice {practice.name}")  # fmt: skip

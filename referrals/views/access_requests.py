@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from clinic.audit import client_ip, not_phi
+from clinic.audit import not_phi
 from clinic.roles import Role, role_required
 from referrals import portal_services, selectors
 from referrals.forms import AccessRequestApproveForm
@@ -45,7 +45,7 @@ def access_request(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             physician = portal_services.access_request_approve(
                 access_request=access_request, actor=request.user, practice=form.chosen_practice(),
-                new_practice_name=form.cleaned_data["new_practice_name"], ip_address=client_ip(request),
+                new_practice_name=form.cleaned_data["new_practice_name"],
             )  # fmt: skip
         except ValueError as exc:
             form.add_error(None, str(exc))
@@ -66,7 +66,6 @@ def access_request(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def access_request_reject(request: HttpRequest, pk: int) -> HttpResponse:
     access_request = _get_request(pk)
-    portal_services.access_request_reject(access_request=access_request, actor=request.user,
-                                          ip_address=client_ip(request))  # fmt: skip
+    portal_services.access_request_reject(access_request=access_request, actor=request.user)  # fmt: skip
     messages.success(request, REJECTED % {"email": access_request.email})
     return redirect("referrals:access_requests")

@@ -60,6 +60,7 @@ def test_invite_creates_the_account_with_its_roles_and_mails_a_link_through_the_
     (row,) = audit_rows(user)
     assert (row.actor, row.action) == (clinic_admin, AuditEvent.Action.CREATE)
     assert "Intake, Scheduler" in row.summary
+    assert (row.ip_address, row.path) == ("127.0.0.1", reverse("clinic:user_invite"))  # from the request
     # The link lets them choose a password and log in.
     anonymous = Client()
     form_page = anonymous.get(link, follow=True)
