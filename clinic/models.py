@@ -391,6 +391,15 @@ class ProcedureType(models.Model):
         null=True, blank=True, help_text="At most this many in any 365 days for one patient."
     )
     repeat_note = models.CharField(max_length=200, blank=True, help_text="The policy in words, for staff.")
+    site_required = models.BooleanField(
+        default=False, help_text="Orders and bookings record where: region, side and levels (or a joint or nerve)."
+    )
+    max_levels = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="At most this many spinal levels in one session (e.g. 2 for a transforaminal ESI).",
+    )
     requires_imaging = models.BooleanField(default=False, help_text="Imaging must be on file before booking.")
     requires_prior_authorization = models.BooleanField(default=False)
     repeat_relief_threshold = models.PositiveSmallIntegerField(
@@ -419,6 +428,16 @@ class ProcedureType(models.Model):
     def css_color(self) -> str:
         """:attr:`color` if it is a ``#rrggbb`` colour, else "": safe to write into a stylesheet."""
         return css_color(self.color)
+
+    @property
+    def records_block_relief(self) -> bool:
+        """A diagnostic block's outcome is the relief during the anaesthetic's window."""
+        return self.kind in (self.Kind.DIAGNOSTIC, self.Kind.DIAGNOSTIC_THERAPEUTIC)
+
+    @property
+    def records_baseline_pain(self) -> bool:
+        """Procedures (not visits) record the pain score before, the start of the chart."""
+        return self.kind != self.Kind.VISIT
 
     @property
     def occupied_minutes(self) -> int:

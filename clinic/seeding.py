@@ -302,6 +302,88 @@ PROCEDURES += [
 ]  # fmt: skip
 
 
+PROCEDURES += [
+    ProcedureDefault(
+        "interlaminar-epidural-steroid-injection",
+        "Interlaminar epidural steroid injection",
+        "therapeutic",
+        30,
+        15,
+        FLUORO,
+        sedation="optional",
+        driver="if_sedated",
+        preparation=_prep(DRIVER_IF_SEDATED, BLOOD_THINNERS, LIGHT_MEAL, BRING),
+        follow_ups=((14, "days", "relief check"), (90, "days", "how long relief lasted")),
+        requires_imaging=True,
+        requires_prior_authorization=True,
+        color="#3d8bfd",
+    ),
+    ProcedureDefault(
+        "transforaminal-epidural-steroid-injection",
+        "Transforaminal epidural steroid injection",
+        "therapeutic",
+        30,
+        15,
+        FLUORO,
+        sedation="optional",
+        driver="if_sedated",
+        preparation=_prep(DRIVER_IF_SEDATED, BLOOD_THINNERS, LIGHT_MEAL, BRING),
+        follow_ups=((14, "days", "relief check"), (90, "days", "how long relief lasted")),
+        requires_imaging=True,
+        requires_prior_authorization=True,
+        color="#0a58ca",
+    ),
+    ProcedureDefault(
+        "sacroiliac-joint-diagnostic-injection",
+        "Diagnostic sacroiliac joint injection",
+        "diagnostic",
+        30,
+        15,
+        FLUORO,
+        preparation=_prep(
+            "No sedation: it would spoil the test. Note how much your pain eases in the hours after.",
+            BLOOD_THINNERS,
+            BRING,
+        ),
+        follow_ups=((6, "hours", "pain diary"),),
+        requires_imaging=True,
+        color="#b02a37",
+    ),
+    _surgical("spinal-cord-stimulator-implant", "Spinal cord stimulator implant", 120,
+              ((14, "days", "wound check"), (90, "days", "outcome")), "#0f5132"),
+]  # fmt: skip
+
+# Where on the body each procedure is done (``ProcedureType.site_required``), and how many
+# spinal levels one session may cover (``max_levels``; None: no limit). Defaults from the
+# coverage rules (shared/DOMAIN.md): transforaminal ESI at most 2 levels, interlaminar 1,
+# facet / MBB / RFA 1-2 levels per region.
+SITES: dict[str, int | None] = {
+    "epidural-steroid-injection": 2,
+    "interlaminar-epidural-steroid-injection": 1,
+    "transforaminal-epidural-steroid-injection": 2,
+    "medial-branch-block": 2,
+    "facet-joint-injection": 2,
+    "radiofrequency-ablation": 2,
+    "sacroiliac-joint-injection": None,
+    "sacroiliac-joint-diagnostic-injection": None,
+    "sacroiliac-joint-fusion": None,
+    "joint-and-bursa-injection": None,
+    "nerve-block": None,
+    "sympathetic-plexus-block": None,
+    "kyphoplasty": 3,
+    "vertebroplasty": 3,
+    "spinal-cord-stimulator-trial": None,
+    "spinal-cord-stimulator-implant": None,
+    "peripheral-nerve-stimulator-trial": None,
+    "mild-procedure": 2,
+    "superion-vertiflex": 2,
+    "stabilink-mis-implant": 2,
+    "percutaneous-discectomy": 1,
+    "pirft": None,
+    "sinuvertebral-nerve-ablation": 2,
+}
+
+
 # Reminder e-mails before every appointment (default): 3 days before with the preparation
 # (driver, fasting, blood-thinner plan, what to bring), and 1 day before.
 DEFAULT_REMINDERS = ((3, True), (1, False))
@@ -357,6 +439,8 @@ def seed_procedure_type(default: ProcedureDefault, capabilities: dict, locations
         requires_imaging=default.requires_imaging,
         requires_prior_authorization=default.requires_prior_authorization,
         color=default.color,
+        site_required=default.slug in SITES,
+        max_levels=SITES.get(default.slug),
     )
     procedure.required_capabilities.set([capabilities[slug] for slug in default.capabilities])
     procedure.locations.set(locations)

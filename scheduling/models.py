@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from clinic.models import FollowUpCheck, Location, ProcedureType, Provider, Room, User, Weekday
+from conditions.models import Pathway, PathwayRule, PathwayStep, SiteFields
 from referrals.models import Patient, Referral
 
 END_BEFORE_START = "The end must be after the start."
@@ -121,7 +122,7 @@ class AppointmentQuerySet(models.QuerySet):
         return self.filter(starts_at__lt=ends_at, blocks_until__gt=starts_at)
 
 
-class Appointment(models.Model):
+class Appointment(SiteFields):
     class Status(models.TextChoices):
         BOOKED = "booked", "Booked"
         CONFIRMED = "confirmed", "Confirmed"
@@ -142,8 +143,18 @@ class Appointment(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
     cancel_reason = models.CharField(max_length=300, blank=True)
     repeat_override_reason = models.CharField(
-        max_length=300, blank=True, help_text="Why a provider allowed this despite the repeat policy."
+        max_length=300, blank=True, help_text="Why a provider allowed this despite a coverage rule."
     )
+    # Every procedure after the first consultation is booked from an order.
+    order = models.ForeignKey(
+        "ProcedureOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    # What the procedure showed, recorded by the provider at completion.
+    block_relief_percent = models.PositiveSmallIntegerField(
+        "relief during the block", null=True, blank=True, help_text="Percent relief during the anaesthetic's window."
+    )
+    baseline_pain = models.PositiveSmallIntegerField("pain before (0-10)", null=True, blank=True)
+    outcome_note = models.CharField(max_length=300, blank=True)
     # Bumped on every change of time or place: reminders are keyed on it, so a moved
     # appointment gets fresh reminders and the old ones can be told apart.
     version = models.PositiveIntegerField(default=1)
@@ -165,6 +176,13 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=Q(starts_at__lt=models.F("ends_at")) & Q(ends_at__lte=models.F("blocks_until")),
                 name="appointment_times_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(block_relief_percent__isnull=True) | Q(block_relief_percent__lte=100),
+                name="appointment_block_relief_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline_pain__isnull=True) | Q(baseline_pain__lte=10), name="appointment_pain_0_10"
             ),
         ]
 
@@ -253,6 +271,9 @@ class FollowUp(models.Model):
     pain_now = models.PositiveSmallIntegerField(null=True, blank=True)
     percent_relief = models.PositiveSmallIntegerField(null=True, blank=True)
     relief_lasted = models.CharField(max_length=10, choices=ReliefLasted.choices, blank=True)
+    relief_weeks = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="About how many weeks the relief lasted, if the patient says."
+    )
     comments = models.TextField(blank=True)
     # Staff closing an unanswered check from the "no response" queue (e.g. after a call).
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -291,6 +312,9 @@ class RepeatDue(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="repeats_due")
     procedure_type = models.ForeignKey(ProcedureType, on_delete=models.CASCADE, related_name="+")
     last_appointment = models.OneToOneField(Appointment, on_delete=models.CASCADE, related_name="repeat_due")
+    # The course whose rules suggested the repeat, and the step they suggested.
+    course = models.ForeignKey("Course", null=True, blank=True, on_delete=models.CASCADE, related_name="repeats_due")
+    step = models.ForeignKey(PathwayStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     earliest_date = models.DateField()
     reason = models.CharField(max_length=300)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -310,3 +334,161 @@ class RepeatDue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.procedure_type} repeat for {self.patient} from {self.earliest_date}"
+
+
+# --- Courses of care -----------------------------------------------------------------------
+
+
+class Course(SiteFields):
+    """A patient on one pathway for one site, e.g. the facet path for thoracic T6-T8
+    bilateral: its sessions are the appointments of its orders, its next step is what the
+    pathway's rules suggest from their outcomes (``scheduling.care``)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    pathway = models.ForeignKey(Pathway, on_delete=models.PROTECT, related_name="courses")
+    referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.SET_NULL, related_name="courses")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    enrolled_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    enrolled_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["patient", "-enrolled_at", "id"]
+        indexes = [models.Index(fields=["patient", "status"], name="course_patient_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "pathway", "site_region", "site_side", "site_levels", "site_target"],
+                condition=Q(status="active"),
+                name="course_one_active_per_site",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        site = f" ({self.site_label})" if self.site_region else ""
+        return f"{self.pathway}{site} for {self.patient}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("scheduling:course", args=[self.pk])
+
+
+class ProcedureOrder(SiteFields):
+    """A provider's order for the next procedure: waits in the "to schedule" queue until
+    booked, is fulfilled when its appointment is completed, or is cancelled with a reason."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        FULFILLED = "fulfilled", "Fulfilled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Urgency(models.TextChoices):
+        ROUTINE = "routine", "Routine"
+        SOON = "soon", "Soon"
+        URGENT = "urgent", "Urgent"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="orders")
+    procedure_type = models.ForeignKey(ProcedureType, on_delete=models.PROTECT, related_name="orders")
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    step = models.ForeignKey(PathwayStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.ROUTINE)
+    note = models.TextField(blank=True)
+    not_before = models.DateField(null=True, blank=True, help_text="Not to be booked before this day.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    from_appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders_made"
+    )
+    ordered_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    ordered_at = models.DateTimeField()
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cancel_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["ordered_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "ordered_at"], name="order_status_idx"),
+            models.Index(fields=["patient", "status"], name="order_patient_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(cancel_reason=""), name="cancelled_order_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        site = f" ({self.site_label})" if self.site_region else ""
+        return f"{self.procedure_type}{site} for {self.patient}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("scheduling:order", args=[self.pk])
+
+
+class CourseDecision(models.Model):
+    """What the provider chose after a step's outcome: the rules' suggestion (and the rule
+    and numbers behind it), accepted or replaced by another step with a reason."""
+
+    class Choice(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted the suggestion"
+        OTHER = "other", "Chose otherwise"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="decisions")
+    # The session (or action) whose outcome was judged; null for the first step at enrolment.
+    after_appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="course_decisions"
+    )
+    after_step = models.ForeignKey(PathwayStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rule = models.ForeignKey(PathwayRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    suggested_step = models.ForeignKey(PathwayStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    suggestion = models.CharField(max_length=300, help_text="The suggestion as shown, with the rule's numbers.")
+    choice = models.CharField(max_length=8, choices=Choice.choices)
+    chosen_step = models.ForeignKey(PathwayStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    note = models.CharField(max_length=300, blank=True, help_text="For an action step: what it found.")
+    order = models.ForeignKey(
+        ProcedureOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    decided_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["course", "decided_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(choice="other") | ~Q(reason=""), name="other_choice_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_id}: {self.get_choice_display().lower()} ({self.suggestion[:40]})"
+
+
+class ReferralOut(models.Model):
+    """A patient referred to another specialty (e.g. neurosurgery), recorded with why; the
+    referring physician is owed a letter through the ledger."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals_out")
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals_out")
+    referral = models.ForeignKey(
+        Referral,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals_out",
+        help_text="The referral whose physician gets the letter.",
+    )
+    specialty = models.CharField(max_length=80)
+    to_name = models.CharField("to", max_length=120, blank=True, help_text="The practice or surgeon, if known.")
+    reason = models.TextField()
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        verbose_name_plural = "referrals out"
+
+    def __str__(self) -> str:
+        return f"{self.patient} to {self.specialty}"

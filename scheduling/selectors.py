@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -16,7 +16,15 @@ from clinic.models import Closure, Location, OutgoingMessage, ProcedureType, Pro
 from referrals.models import Patient, PatientChange, Referral
 from scheduling import lifecycle, links
 from scheduling.availability import Candidate, RepeatLimit, SlotRules, local_grid
-from scheduling.models import Appointment, ExtraAvailability, FollowUp, PatientRequest, RepeatDue
+from scheduling.models import (
+    Appointment,
+    Course,
+    ExtraAvailability,
+    FollowUp,
+    PatientRequest,
+    ProcedureOrder,
+    RepeatDue,
+)
 from scheduling.services import follow_ups
 
 
@@ -311,6 +319,31 @@ def location_calendar(*, location: Location, first: dt.date, days: int = 1, by_r
             )
         )
     return LocationCalendar(location=location, by_room=by_room, heads=heads, days=calendar_days)
+
+
+def orders_to_schedule():
+    """Open procedure orders with no active appointment: urgent first, then oldest."""
+    booked = Appointment.objects.active().filter(order=OuterRef("pk"))
+    urgency_rank = {"urgent": 0, "soon": 1, "routine": 2}
+    rank = Case(*(When(urgency=k, then=Value(v)) for k, v in urgency_rank.items()), output_field=IntegerField())
+    return (
+        ProcedureOrder.objects.filter(status=ProcedureOrder.Status.OPEN)
+        .exclude(Exists(booked))
+        .select_related("patient", "procedure_type", "ordered_by", "course__pathway", "step")
+        .annotate(urgency_rank=rank)
+        .order_by("urgency_rank", "ordered_at", "pk")
+    )
+
+
+def get_order(pk: int, *, user) -> ProcedureOrder:
+    """The order page's access helper (records the view; 404 if missing)."""
+    related = ("patient", "procedure_type", "ordered_by", "course__pathway", "step", "from_appointment")
+    return _get_recorded(ProcedureOrder.objects.select_related(*related), pk, user=user)
+
+
+def get_course(pk: int, *, user) -> Course:
+    """The course page's access helper (records the view; 404 if missing)."""
+    return _get_recorded(Course.objects.select_related("patient", "pathway__condition", "referral"), pk, user=user)
 
 
 def provider_for_user(user) -> Provider | None:

@@ -14,7 +14,7 @@ from referrals.models import Referral
 from referrals.services import referral_mark_completed
 from scheduling import lifecycle
 from scheduling.models import Appointment
-from scheduling.services import follow_ups
+from scheduling.services import follow_ups, orders
 from scheduling.services.booking import appointment_cancel
 
 A = Appointment.Status
@@ -40,6 +40,7 @@ def appointment_set_status(
     audit_write(actor=actor, action=AuditEvent.Action.UPDATE, obj=appointment, summary=f"status {status}")
     if status == A.COMPLETED:
         follow_ups.follow_ups_plan(appointment=appointment, now=now)
+        orders.order_fulfil(appointment=appointment, now=now)
     referral = appointment.referral
     if status == A.COMPLETED and referral is not None and referral.status == Referral.Status.SCHEDULED:
         referral_mark_completed(
