@@ -69,13 +69,15 @@ def test_seed_clinic_loads_russellville_with_its_hours():
 
 def test_seed_clinic_loads_conditions_procedures_and_holidays():
     seed()
-    assert Condition.objects.count() == 15
+    assert Condition.objects.count() == 19
     esi = ProcedureType.objects.get(slug="epidural-steroid-injection")
     assert (esi.duration_minutes, esi.repeat_min_days, esi.repeat_max_per_year) == (30, 21, 4)
     assert [c.slug for c in esi.required_capabilities.all()] == ["fluoroscopy"]
     mbb = ProcedureType.objects.get(slug="medial-branch-block")
     assert [(f.after, f.unit) for f in mbb.follow_up_checks.all()] == [(6, "hours")]
     assert mbb.sedation == "none"
+    assert (mbb.site_required, mbb.max_levels) == (True, 2)
+    assert ProcedureType.objects.get(slug="interlaminar-epidural-steroid-injection").max_levels == 1
     kypho = ProcedureType.objects.get(slug="kyphoplasty")
     assert {c.slug for c in kypho.required_capabilities.all()} == {"fluoroscopy", "sedation-suite"}
     assert kypho.fasting_hours == 8
