@@ -16,6 +16,7 @@ from clinic.models import Closure, Location, OutgoingMessage, ProcedureType, Pro
 from referrals.models import Patient, PatientChange, Referral
 from scheduling import lifecycle, links
 from scheduling.availability import Candidate, RepeatLimit, SlotRules, local_grid
+from scheduling.care import pathways
 from scheduling.models import (
     Appointment,
     Course,
@@ -344,6 +345,31 @@ def get_order(pk: int, *, user) -> ProcedureOrder:
 def get_course(pk: int, *, user) -> Course:
     """The course page's access helper (records the view; 404 if missing)."""
     return _get_recorded(Course.objects.select_related("patient", "pathway__condition", "referral"), pk, user=user)
+
+
+def get_course_state(pk: int, *, user) -> pathways.CourseState:
+    """The course page's access helper with everything it shows: its sessions with their
+    outcomes, orders, decisions and the suggestion (a fixed number of queries)."""
+    course = _get_recorded(pathways.course_prefetch(Course.objects.all()), pk, user=user)
+    return pathways.course_state(course)
+
+
+def courses_to_decide() -> list[pathways.CourseState]:
+    """The providers' worklist: active courses whose latest session has its outcome and no
+    decision yet (a rule's suggestion, or no rule: the provider decides), oldest session first.
+
+    Whether a rule holds is the engine's reading, so active courses are judged in Python;
+    ``course_prefetch`` keeps it to a fixed number of queries however many there are.
+    """
+    active = pathways.course_prefetch(Course.objects.filter(status=Course.Status.ACTIVE).order_by("pk"))
+    states = [s for s in pathways.course_states(active) if s.suggestion.to_decide]
+    return sorted(states, key=lambda s: (s.current.at if s.current else s.course.enrolled_at, s.course.pk))
+
+
+def patient_courses(patient: Patient) -> list[pathways.CourseState]:
+    """The chart's "Courses of care": every course of the patient, active first."""
+    courses = pathways.course_prefetch(patient.courses.order_by("status", "-enrolled_at", "-pk"))
+    return pathways.course_states(courses)
 
 
 def provider_for_user(user) -> Provider | None:
