@@ -305,11 +305,12 @@ def _holds(rule: PathwayRule, state: CourseState, current: Session) -> list[str]
     if rule.relief_weeks_at_least is not None:
         if outcome.weeks is None or outcome.weeks < rule.relief_weeks_at_least:
             return None
-        facts.append(f"lasting {outcome.weeks} weeks, at least {rule.relief_weeks_at_least}")
+        facts.append(f"at least {rule.relief_weeks_at_least} weeks")
     if rule.relief_wore_off is not None:
         if outcome.wore_off is None or outcome.wore_off != rule.relief_wore_off:
             return None
-        facts.append("now worn off" if outcome.wore_off else "still going on")
+        if outcome.relief_from == "during the block":  # else the outcome's words say it
+            facts.append("now worn off" if outcome.wore_off else "still going on")
     if rule.pain_at_least is not None:
         pain = outcome.pain_after if outcome.pain_after is not None else outcome.pain_before
         if pain is None or pain < rule.pain_at_least:
