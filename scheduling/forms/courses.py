@@ -51,7 +51,10 @@ class CourseDecisionForm(forms.Form):
         required=False,
         help_text="For an action: what it found, e.g. acute fracture confirmed.",
     )
-    urgency = forms.ChoiceField(choices=ProcedureOrder.Urgency.choices, initial=ProcedureOrder.Urgency.ROUTINE)
+    # Shown for a procedure step only; routine when not given.
+    urgency = forms.ChoiceField(
+        choices=ProcedureOrder.Urgency.choices, initial=ProcedureOrder.Urgency.ROUTINE, required=False
+    )
 
     def __init__(self, *args, course, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,6 +62,9 @@ class CourseDecisionForm(forms.Form):
         self.fields["chosen_step"].choices = (
             [("", "—")] + [(pk, s.label) for pk, s in self.steps.items()] + [(courses.STOP, "Stop this path")]
         )
+
+    def clean_urgency(self) -> str:
+        return self.cleaned_data.get("urgency") or ProcedureOrder.Urgency.ROUTINE
 
     @property
     def accepts(self) -> bool:
