@@ -155,3 +155,27 @@ def test_the_course_page_costs_the_same_however_many_sessions(client, clinic, pr
         with django_assert_num_queries(17):
             page = client.get(url).content.decode()
         assert "2 Epidural steroid injection sessions done without sustained relief" in page
+
+
+def test_the_chart_shows_courses_in_constant_queries(client, clinic, scheduler, django_assert_num_queries):
+    patient = clinic.patient
+    first = courses.course_enrol(actor=clinic.actor, patient=patient, pathway=clinic.radicular, site=L4_L5, now=NOW)
+    order = clinic.decide(first, days=0, accept=True).order
+    answer(clinic.appointment(order.procedure_type, NOW + dt.timedelta(days=7), order=order), relief=30, lasted="days")
+    url = reverse("scheduling:patient", args=[patient.pk])
+    client.force_login(scheduler)
+    # 1 session, 2 user, 3 second-factor device, 4-5 permissions, 6 patient, 7 audit row,
+    # 8 appointments, 9 follow-ups, 10 messages, 11 referrals, 12 requests, 13 changes,
+    # 14 courses with patient, pathway, condition, referral, 15 their orders, 16 the orders'
+    # appointments, 17 follow-ups, 18 decisions, 19 steps, 20 rules, 21-23 savepoint, session
+    # save, release
+    with django_assert_num_queries(23):
+        page = client.get(url).content.decode()
+    assert page.count(reverse("scheduling:course", args=[first.pk])) == 1
+    assert "next is Epidural steroid injection" in page
+    second = courses.course_enrol(actor=clinic.actor, patient=patient, pathway=clinic.facet, site=T6_T8, now=NOW)
+    clinic.decide(second, days=1, accept=True, note="facet arthropathy")
+    clinic.decide(second, days=2, accept=True)
+    with django_assert_num_queries(23):
+        page = client.get(url).content.decode()
+    assert "Waiting for the procedure: Medial branch block" in page
