@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -429,9 +429,6 @@ def appointments_hit_by_time_off(time_off) -> list[Appointment]:
 
 # --- The call queues and the patient's links ------------------------------------------------
 
-# Relief that lasted a while and ended: everything but "still going on" (and no answer).
-WORN_OFF = [value for value in FollowUp.ReliefLasted.values if value != FollowUp.ReliefLasted.ONGOING]
-
 
 def open_patient_requests():
     """Open requests, oldest first, with what the queue shows preloaded."""
@@ -498,36 +495,6 @@ def later_of_same_type(prefix: str = "") -> QuerySet[Appointment]:
         patient=OuterRef("patient"),
         procedure_type=OuterRef("procedure_type"),
         starts_at__gt=OuterRef(f"{prefix}starts_at"),
-    )
-
-
-def repeat_candidates() -> QuerySet[Appointment]:
-    """Last completed appointments whose follow-up says relief has worn off and that have no
-    repeat planned nor a queue item yet, with the answer as ``relief``, ``lasted``,
-    ``answered_at``.
-
-    Worn off: the latest answered follow-up reports relief below the procedure type's
-    ``repeat_relief_threshold``, or relief that lasted a while and ended.
-    """
-    policy = ProcedureType.objects.filter(Q(repeat_min_days__gt=0) | Q(repeat_max_per_year__gt=0), is_active=True)
-    latest = FollowUp.objects.filter(appointment=OuterRef("pk"), answered_at__isnull=False).order_by("-due_at", "-pk")
-    open_item = RepeatDue.objects.filter(
-        patient=OuterRef("patient"), procedure_type=OuterRef("procedure_type"), status=RepeatDue.Status.OPEN
-    )
-    return (
-        Appointment.objects.filter(status=Appointment.Status.COMPLETED, procedure_type__in=policy)
-        .exclude(Exists(later_of_same_type()))
-        .exclude(Exists(RepeatDue.objects.filter(last_appointment=OuterRef("pk"))))
-        .exclude(Exists(open_item))
-        .annotate(
-            relief=Subquery(latest.values("percent_relief")[:1]),
-            lasted=Subquery(latest.values("relief_lasted")[:1]),
-            answered_at=Subquery(latest.values("answered_at")[:1]),
-        )
-        .filter(answered_at__isnull=False)
-        .filter(Q(relief__lt=F("procedure_type__repeat_relief_threshold")) | Q(lasted__in=WORN_OFF))
-        .select_related("patient", "procedure_type", "location")
-        .order_by("pk")
     )
 
 
