@@ -143,12 +143,21 @@ def _course_repeats(*, now: dt.datetime):
         )  # fmt: skip
         if later.exists():  # the repeat is already booked or done
             continue
-        # The payer limits: until scheduling.care.coverage.coverage_earliest_date(patient=,
-        # procedure_type=, site=, location=, now=) replaces it, the procedure type's repeat policy.
-        allowed, limit = repeat_earliest_date(appointment=appointment, now=now)
+        allowed, policy = _first_allowed(appointment, now=now)
         earliest = max(allowed, suggestion.not_before) if suggestion.not_before else allowed
-        reason = f"{suggestion.text}." + (f" Policy: {limit.rule}." if limit is not None else "")
+        reason = f"{suggestion.text}." + (f" Policy: {policy}." if policy else "")
         yield state, appointment, earliest, reason[:300]
+
+
+def _first_allowed(appointment: Appointment, *, now: dt.datetime) -> tuple[dt.date, str]:
+    """The first day the payer limits allow the procedure again, and the limit in words.
+
+    The one place the sweep asks: until ``scheduling.care.coverage.coverage_earliest_date``
+    (patient, procedure type, site, location, now) is merged, the procedure type's repeat
+    policy (``repeat_earliest_date``) answers.
+    """
+    allowed, limit = repeat_earliest_date(appointment=appointment, now=now)
+    return allowed, (limit.rule if limit is not None else "")
 
 
 def _queue_invitation(item: RepeatDue, appointment: Appointment, *, now: dt.datetime) -> None:
