@@ -194,8 +194,10 @@ def test_two_epidurals_without_sustained_relief_suggest_neurosurgery_and_accepti
     )  # fmt: skip
     [letter] = OutgoingMessage.objects.filter(kind=courses.REFERRAL_OUT_KIND)
     assert letter.to_email == "dr.ames@example.com"
-    assert "Dana Cole" in letter.body_text
-    assert "Neurosurgery" in letter.body_text
+    for part in (letter.body_text, letter.body_html):
+        assert "Dana Cole" in part
+        assert "Neurosurgery" in part
+        assert "Persistent L5 radiculopathy after two epidurals." in part
     assert clinic.referral.reference in letter.subject
     assert "radicul" not in letter.subject.lower()
     assert "M54" not in letter.subject
