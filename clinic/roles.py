@@ -96,7 +96,12 @@ class Role(enum.Enum):
     PROVIDER = RoleSpec(
         group="Provider",
         permission="clinic.see_provider_day",
-        nav=(NavEntry("scheduling:my_day", "My day"), CALENDAR, PATIENTS),
+        nav=(
+            NavEntry("scheduling:my_day", "My day"),
+            CALENDAR,
+            PATIENTS,
+            NavEntry("scheduling:courses_to_decide", "Next steps to decide"),
+        ),
     )
     CLINIC_ADMIN = RoleSpec(
         group="Clinic admin",

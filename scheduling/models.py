@@ -442,6 +442,10 @@ class CourseDecision(models.Model):
     after_appointment = models.ForeignKey(
         Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="course_decisions"
     )
+    # Or the recorded action (itself a decision) whose result was judged.
+    after_decision = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="decisions_after"
+    )
     after_step = models.ForeignKey(PathwayStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     rule = models.ForeignKey(PathwayRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     suggested_step = models.ForeignKey(PathwayStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -460,6 +464,23 @@ class CourseDecision(models.Model):
         ordering = ["course", "decided_at", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(choice="other") | ~Q(reason=""), name="other_choice_has_reason"),
+            # One decision per session: after an appointment, after a recorded action, or
+            # after enrolment (neither).
+            models.UniqueConstraint(
+                fields=["course", "after_appointment"],
+                condition=Q(after_appointment__isnull=False),
+                name="course_decision_once_per_appointment",
+            ),
+            models.UniqueConstraint(
+                fields=["course", "after_decision"],
+                condition=Q(after_decision__isnull=False),
+                name="course_decision_once_per_action",
+            ),
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=Q(after_appointment__isnull=True, after_decision__isnull=True),
+                name="course_decision_once_at_start",
+            ),
         ]
 
     def __str__(self) -> str:

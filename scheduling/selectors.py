@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from clinic.models import Closure, Location, OutgoingMessage, ProcedureType, Pro
 from referrals.models import Patient, PatientChange, Referral
 from scheduling import lifecycle, links
 from scheduling.availability import Candidate, RepeatLimit, SlotRules, local_grid
+from scheduling.care import pathways
 from scheduling.models import (
     Appointment,
     Course,
@@ -346,6 +347,31 @@ def get_course(pk: int, *, user) -> Course:
     return _get_recorded(Course.objects.select_related("patient", "pathway__condition", "referral"), pk, user=user)
 
 
+def get_course_state(pk: int, *, user) -> pathways.CourseState:
+    """The course page's access helper with everything it shows: its sessions with their
+    outcomes, orders, decisions and the suggestion (a fixed number of queries)."""
+    course = _get_recorded(pathways.course_prefetch(Course.objects.all()), pk, user=user)
+    return pathways.course_state(course)
+
+
+def courses_to_decide() -> list[pathways.CourseState]:
+    """The providers' worklist: active courses whose latest session has its outcome and no
+    decision yet (a rule's suggestion, or no rule: the provider decides), oldest session first.
+
+    Whether a rule holds is the engine's reading, so active courses are judged in Python;
+    ``course_prefetch`` keeps it to a fixed number of queries however many there are.
+    """
+    active = pathways.course_prefetch(Course.objects.filter(status=Course.Status.ACTIVE).order_by("pk"))
+    states = [s for s in pathways.course_states(active) if s.suggestion.to_decide]
+    return sorted(states, key=lambda s: (s.current.at if s.current else s.course.enrolled_at, s.course.pk))
+
+
+def patient_courses(patient: Patient) -> list[pathways.CourseState]:
+    """The chart's "Courses of care": every course of the patient, active first."""
+    courses = pathways.course_prefetch(patient.courses.order_by("status", "-enrolled_at", "-pk"))
+    return pathways.course_states(courses)
+
+
 def provider_for_user(user) -> Provider | None:
     """The provider linked to this login, with the locations whose zone their day is in."""
     return Provider.objects.filter(user=user).prefetch_related("locations").first()
@@ -402,9 +428,6 @@ def appointments_hit_by_time_off(time_off) -> list[Appointment]:
 
 
 # --- The call queues and the patient's links ------------------------------------------------
-
-# Relief that lasted a while and ended: everything but "still going on" (and no answer).
-WORN_OFF = [value for value in FollowUp.ReliefLasted.values if value != FollowUp.ReliefLasted.ONGOING]
 
 
 def open_patient_requests():
@@ -472,36 +495,6 @@ def later_of_same_type(prefix: str = "") -> QuerySet[Appointment]:
         patient=OuterRef("patient"),
         procedure_type=OuterRef("procedure_type"),
         starts_at__gt=OuterRef(f"{prefix}starts_at"),
-    )
-
-
-def repeat_candidates() -> QuerySet[Appointment]:
-    """Last completed appointments whose follow-up says relief has worn off and that have no
-    repeat planned nor a queue item yet, with the answer as ``relief``, ``lasted``,
-    ``answered_at``.
-
-    Worn off: the latest answered follow-up reports relief below the procedure type's
-    ``repeat_relief_threshold``, or relief that lasted a while and ended.
-    """
-    policy = ProcedureType.objects.filter(Q(repeat_min_days__gt=0) | Q(repeat_max_per_year__gt=0), is_active=True)
-    latest = FollowUp.objects.filter(appointment=OuterRef("pk"), answered_at__isnull=False).order_by("-due_at", "-pk")
-    open_item = RepeatDue.objects.filter(
-        patient=OuterRef("patient"), procedure_type=OuterRef("procedure_type"), status=RepeatDue.Status.OPEN
-    )
-    return (
-        Appointment.objects.filter(status=Appointment.Status.COMPLETED, procedure_type__in=policy)
-        .exclude(Exists(later_of_same_type()))
-        .exclude(Exists(RepeatDue.objects.filter(last_appointment=OuterRef("pk"))))
-        .exclude(Exists(open_item))
-        .annotate(
-            relief=Subquery(latest.values("percent_relief")[:1]),
-            lasted=Subquery(latest.values("relief_lasted")[:1]),
-            answered_at=Subquery(latest.values("answered_at")[:1]),
-        )
-        .filter(answered_at__isnull=False)
-        .filter(Q(relief__lt=F("procedure_type__repeat_relief_threshold")) | Q(lasted__in=WORN_OFF))
-        .select_related("patient", "procedure_type", "location")
-        .order_by("pk")
     )
 
 

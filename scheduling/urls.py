@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import admin, booking, calendars, patients, queues
+from scheduling.views import admin, booking, calendars, courses, patients, queues
 
 app_name = "scheduling"
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("patients/", patients.patients, name="patients"),
     path("patients/<int:pk>/", patients.patient_chart, name="patient"),
     path("patients/<int:pk>/edit/", patients.patient_edit, name="patient_edit"),
+    path("patients/<int:pk>/courses/new/", courses.course_enrol, name="course_enrol"),
+    path("courses/<int:pk>/", courses.course, name="course"),
+    path("courses/<int:pk>/decide/", courses.course_decide, name="course_decide"),
+    path("courses/<int:pk>/close/", courses.course_close, name="course_close"),
+    path("courses/to-decide/", courses.courses_to_decide, name="courses_to_decide"),
     path("day/", calendars.day, name="day"),
     path("week/", calendars.week, name="week"),
     path("day/open/", calendars.open_day, name="open_day"),

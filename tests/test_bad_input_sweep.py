@@ -50,6 +50,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from clinic.models import Closure, FollowUpCheck, OpeningRange, OutgoingMessage, UserSession, WeekdayHours
 from clinic.roles import Role
+from conditions.models import Condition, Pathway, PathwayStep
 from referrals.models import Attachment, Patient, PortalAccessRequest, Referral, ReferralEvent
 from referrals.views.staff import ACTIONS
 from scheduling import links
@@ -57,9 +58,11 @@ from scheduling.models import (
     Appointment,
     AppointmentEvent,
     AvailabilityTemplate,
+    Course,
     ExtraAvailability,
     FollowUp,
     PatientRequest,
+    ProcedureOrder,
     RepeatDue,
     TimeOff,
 )
@@ -203,6 +206,21 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
         patient=patient, procedure_type=epidural, last_appointment=done, earliest_date=dt.date(2026, 11, 23),
         reason="30% relief", created_at=NOW,
     )  # fmt: skip
+    condition = Condition.objects.create(name="Radicular pain", slug="radicular-pain", body_region="lower_back")
+    pathway = Pathway.objects.create(condition=condition, name="Radicular pain", slug="radicular-pain")
+    PathwayStep.objects.create(pathway=pathway, position=1, code="esi", label="ESI", kind="procedure",
+                               procedure_type=epidural)  # fmt: skip
+    course = Course.objects.create(
+        patient=patient, pathway=pathway, referral=accepted, enrolled_at=NOW, site_region="lumbar",
+        site_side="left", site_levels="L4-L5",
+    )  # fmt: skip
+    # A session with its outcome and no decision: the course is on the providers' worklist.
+    order = ProcedureOrder.objects.create(
+        patient=patient, procedure_type=epidural, course=course, step=pathway.steps.get(), ordered_at=NOW,
+        status=ProcedureOrder.Status.FULFILLED, site_region="lumbar", site_side="left", site_levels="L4-L5",
+    )  # fmt: skip
+    appointment(local(location, 2026, 10, 5, 9, 0), status=Appointment.Status.COMPLETED, order=order,
+                block_relief_percent=40)  # fmt: skip
     message = OutgoingMessage.objects.create(
         key="sweep:1", kind="appointment_confirmation", to_email="patient@mail.example", subject="Your appointment",
         body_text="See you.", status=OutgoingMessage.Status.FAILED, due_at=NOW, last_error="550 no such user",
@@ -248,6 +266,10 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
         "scheduling:patient_request_handled": {"pk": [patient_request.pk]},
         "scheduling:follow_up_close": {"pk": [follow_up.pk]},
         "scheduling:repeat_due_dismiss": {"pk": [repeat_due.pk]},
+        "scheduling:course": {"pk": [course.pk]},
+        "scheduling:course_decide": {"pk": [course.pk]},
+        "scheduling:course_close": {"pk": [course.pk]},
+        "scheduling:course_enrol": {"pk": [patient.pk]},
         "scheduling:admin_hours": {"location_pk": [location.pk]},
         "scheduling:admin_closure_toggle": {"pk": [closure.pk]},
         "scheduling:admin_provider": {"pk": [provider.pk]},

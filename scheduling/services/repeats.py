@@ -1,14 +1,16 @@
-"""Repeat injections: a daily sweep puts patients whose relief has worn off in the
-scheduler's "repeat due" queue, with the earliest date the repeat policy allows, and invites
-them to call.
+"""Repeats: a daily sweep puts in the scheduler's "repeat due" queue exactly the repeats the
+courses' pathway rules suggest (an RFA after lasting relief that wore off, another epidural
+while rehabilitating), with the earliest date the rule and the payer limits allow, and
+invites the patient to call. A negative block stops its path, so it never makes a repeat.
 
 1. ``repeats_find_due`` (daily, ``scheduling.tasks.find_repeats_due``):
    a. puts back in the queue an item whose repeat was booked and then cancelled;
-   b. ``scheduling.selectors.repeat_candidates``: each patient's last completed appointment of a procedure type
-      with a repeat policy, with nothing of that type booked after it, not already in the
-      queue, whose latest answered follow-up shows relief worn off;
-   c. for each, the earliest date the policy allows (``SlotRules.repeat_limit``, the same
-      rule booking enforces), an open ``RepeatDue`` and an invitation e-mail.
+   b. for each active course (``scheduling.care.pathways``) whose suggestion is a procedure
+      step the course already had, its last session of that procedure, with nothing of that
+      type booked after it and not already in the queue;
+   c. for each, the earliest date: the later of the rule's ``not_before`` and the first day
+      the payer limits allow; an open ``RepeatDue`` (with its course and step) and an
+      invitation e-mail.
    Running it twice creates nothing more: one item per last appointment (one-to-one), at
    most one open per patient and procedure type (a constraint), and the e-mail's key.
 2. ``appointment_book`` calls ``repeat_due_mark_booked``: booking that procedure for the
@@ -30,9 +32,10 @@ from clinic import localtime
 from clinic.audit import audit_write
 from clinic.models import AuditEvent, User
 from clinic.outbox import message_queue, messages_cancel_topic
-from scheduling import selectors
+from scheduling import lifecycle, selectors
 from scheduling.availability import RepeatLimit, SlotRules
-from scheduling.models import Appointment, FollowUp, RepeatDue
+from scheduling.care import pathways
+from scheduling.models import Appointment, Course, RepeatDue
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +96,7 @@ def repeats_find_due(*, now: dt.datetime | None = None) -> list[RepeatDue]:
     if reopened:
         logger.info("Put %s repeat-due item(s) back in the queue: their repeat was called off", reopened)
     created = []
-    for appointment in selectors.repeat_candidates():
-        earliest, limit = repeat_earliest_date(appointment=appointment, now=now)
+    for state, appointment, earliest, reason in _course_repeats(now=now):
         try:
             # A savepoint per item: a sweep running at the same moment elsewhere makes the
             # second insert break a constraint, which only means "already queued".
@@ -103,8 +105,10 @@ def repeats_find_due(*, now: dt.datetime | None = None) -> list[RepeatDue]:
                     patient=appointment.patient,
                     procedure_type=appointment.procedure_type,
                     last_appointment=appointment,
+                    course=state.course,
+                    step=state.suggestion.step,
                     earliest_date=earliest,
-                    reason=_reason(appointment, limit),
+                    reason=reason,
                     created_at=now,
                 )
                 if appointment.patient.can_be_emailed:
@@ -115,22 +119,45 @@ def repeats_find_due(*, now: dt.datetime | None = None) -> list[RepeatDue]:
     return created
 
 
-def _reason(appointment: Appointment, limit: RepeatLimit | None) -> str:
-    """Why, in the scheduler's words: what the patient answered, and the policy's limit."""
-    pt = appointment.procedure_type
-    said = []
-    if appointment.relief is not None:
-        below = f" (below {pt.repeat_relief_threshold}%)" if appointment.relief < pt.repeat_relief_threshold else ""
-        said.append(f"{appointment.relief}% relief{below}")
-    if appointment.lasted == FollowUp.ReliefLasted.NONE:
-        said.append("no lasting relief")
-    elif appointment.lasted:
-        said.append(f"relief lasted {FollowUp.ReliefLasted(appointment.lasted).label.lower()}")
-    answered = localtime.local_date(appointment.answered_at, appointment.location.zone)
-    reason = f"Follow-up answered {answered:{localtime.SHORT_DATE_FORMAT}}: {', '.join(said)}."
-    if limit is not None:
-        reason += f" Policy: {limit.rule}."
-    return reason[:300]
+def _course_repeats(*, now: dt.datetime):
+    """Active courses whose rules suggest a procedure the course has already had (a repeat),
+    with the session it repeats, the earliest date and the reason in words.
+
+    Nothing else is a repeat: a negative block stops its path, so it never comes here.
+    """
+    active = pathways.course_prefetch(Course.objects.filter(status=Course.Status.ACTIVE))
+    for state in pathways.course_states(active, now=now):
+        suggestion = state.suggestion
+        step = suggestion.step
+        if suggestion.state != pathways.State.SUGGEST or step is None or not step.is_procedure:
+            continue
+        done = state.done_of(step.procedure_type_id)
+        if not done:
+            continue
+        appointment = done[-1].appointment
+        if RepeatDue.objects.filter(last_appointment=appointment).exists():
+            continue
+        later = Appointment.objects.filter(
+            status__in=lifecycle.COUNTS_FOR_REPEATS, patient=appointment.patient_id,
+            procedure_type=appointment.procedure_type_id, starts_at__gt=appointment.starts_at,
+        )  # fmt: skip
+        if later.exists():  # the repeat is already booked or done
+            continue
+        allowed, policy = _first_allowed(appointment, now=now)
+        earliest = max(allowed, suggestion.not_before) if suggestion.not_before else allowed
+        reason = f"{suggestion.text}." + (f" Policy: {policy}." if policy else "")
+        yield state, appointment, earliest, reason[:300]
+
+
+def _first_allowed(appointment: Appointment, *, now: dt.datetime) -> tuple[dt.date, str]:
+    """The first day the payer limits allow the procedure again, and the limit in words.
+
+    The one place the sweep asks: until ``scheduling.care.coverage.coverage_earliest_date``
+    (patient, procedure type, site, location, now) is merged, the procedure type's repeat
+    policy (``repeat_earliest_date``) answers.
+    """
+    allowed, limit = repeat_earliest_date(appointment=appointment, now=now)
+    return allowed, (limit.rule if limit is not None else "")
 
 
 def _queue_invitation(item: RepeatDue, appointment: Appointment, *, now: dt.datetime) -> None:

@@ -47,6 +47,8 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
         "patient": patient,
         "chart": chart,
         "appointment_groups": [("Upcoming appointments", chart.upcoming), ("Past appointments", chart.past)],
+        "courses": selectors.patient_courses(patient),
+        "can_enrol": has_role(request.user, Role.PROVIDER),
         "can_edit": has_role(request.user, *DEMOGRAPHICS_EDITORS),
         # Intake cannot open the slot finder.
         "can_book": has_role(request.user, *SCHEDULING_ROLES),

@@ -79,7 +79,7 @@ def pages_of(role: Role, world, day: dt.date) -> list[str]:
                          f"/scheduling/appointments/{appointment.pk}/", "/scheduling/patient-requests/",
                          "/scheduling/no-response/", "/scheduling/repeat-due/", "/clinic/messages/"],
         Role.PROVIDER: [f"/scheduling/my-day/?date={day.isoformat()}", *calendars,
-                        f"/scheduling/appointments/{appointment.pk}/"],
+                        f"/scheduling/appointments/{appointment.pk}/", "/scheduling/courses/to-decide/"],
         Role.CLINIC_ADMIN: ["/clinic/setup/", "/clinic/audit/", "/scheduling/admin/closures/",
                             f"/scheduling/admin/hours/{world.location.pk}/",
                             f"/scheduling/admin/providers/{world.provider.pk}/", *calendars,

@@ -1,6 +1,7 @@
-"""Repeat injections: the daily sweep queues patients whose relief has worn off, with the
-earliest date the repeat policy allows, invites them to call, never twice; booking the
-repeat takes them off the queue."""
+"""Repeat injections: the daily sweep queues the repeats a course's pathway rules suggest
+(here: relief that wore off), no sooner than the rule and the repeat policy allow, invites
+the patient to call, never twice; booking the repeat takes them off the queue. A session
+the rules stop at, or one outside any course, is never a repeat."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from django.urls import reverse
 from clinic import outbox
 from clinic.celery import app
 from clinic.models import FollowUpCheck, OutgoingMessage
+from conditions.models import Condition, Pathway, PathwayRule, PathwayStep
 from scheduling import selectors, tasks
-from scheduling.models import Appointment, FollowUp, RepeatDue
-from scheduling.services import booking, repeats
+from scheduling.models import Appointment, Course, FollowUp, RepeatDue
+from scheduling.services import booking, orders, repeats
 from scheduling.services.status import appointment_set_status
 from tests.factories import PatientFactory, ReferralFactory
 
@@ -29,21 +31,47 @@ SWEEP = dt.datetime(2026, 12, 16, 6, 0, tzinfo=CHICAGO)
 
 
 @pytest.fixture
-def esi(world):
-    """The epidural of the calendar world: at least 21 days apart, at most 4 in any 365 days,
-    a repeat due below 50% relief; one follow-up check 14 days after."""
+def esi(world, provider_user):
+    """The epidural of the calendar world: at least 21 days apart, at most 4 in any 365 days;
+    one follow-up check 14 days after; a pathway that stops below 20% relief, repeats when
+    relief wore off (no sooner than 21 days) and waits while it lasts."""
     FollowUpCheck.objects.create(procedure_type=world.epidural, after=14, unit="days")
+    condition = Condition.objects.create(name="Radicular pain", slug="radicular-pain", body_region="lower_back")
+    pathway = Pathway.objects.create(condition=condition, name="Radicular pain", slug="radicular-pain")
+    step = PathwayStep.objects.create(
+        pathway=pathway, position=1, code="esi", label="ESI", kind="procedure", procedure_type=world.epidural
+    )
+    rules = [
+        {"then": "stop", "relief_below": 20, "explanation": "too little relief: re-evaluate"},
+        {"then": "step", "next_step": step, "relief_wore_off": True, "wait_days": 21},
+        {"then": "wait", "relief_wore_off": False, "explanation": "relief still going on: nothing to do yet"},
+    ]
+    for priority, fields in enumerate(rules, start=1):
+        PathwayRule.objects.create(pathway=pathway, after_step=step, priority=priority, **fields)
+    world.pathway, world.esi_step, world.provider_user = pathway, step, provider_user
     return world.epidural
 
 
-def complete_with_answer(world, actor, *, relief: int | None, lasted: str, patient=None) -> Appointment:
-    """Book, check in and complete the epidural on 1 December, then store the patient's answer."""
+def complete_with_answer(world, actor, *, relief: int | None, lasted: str, patient=None, course=True) -> Appointment:
+    """Order (in the patient's course), book, check in and complete the epidural on
+    1 December, then store the patient's answer."""
     patient = patient or world.patient
     with time_machine.travel(BOOKED_AT, tick=False):
+        order = None
+        if course:
+            on = Course.objects.filter(patient=patient, status="active").first() or Course.objects.create(
+                patient=patient, pathway=world.pathway, enrolled_at=BOOKED_AT
+            )
+            order = orders.order_create(
+                actor=world.provider_user, patient=patient, procedure_type=world.epidural, site={}, course=on,
+                step=world.esi_step, now=BOOKED_AT,
+            )  # fmt: skip
         appointment = booking.appointment_book(
             actor=actor, patient=patient, procedure_type=world.epidural, location=world.location,
             provider=world.provider, starts_at=STARTS, referral=patient.referrals.get(),
         )  # fmt: skip
+        Appointment.objects.filter(pk=appointment.pk).update(order=order)
+        appointment.refresh_from_db()
     with time_machine.travel(STARTS, tick=False):
         appointment_set_status(appointment=appointment, status="checked_in", actor=actor)
     with time_machine.travel(STARTS + dt.timedelta(hours=1), tick=False):
@@ -67,9 +95,10 @@ def test_worn_off_relief_queues_one_item_with_the_policys_earliest_date_and_invi
     assert (item.patient, item.procedure_type, item.last_appointment, item.status) == (
         world.patient, esi, appointment, RepeatDue.Status.OPEN,
     )  # fmt: skip
+    assert (item.course, item.step) == (appointment.order.course, world.esi_step)
     assert item.earliest_date == dt.date(2026, 12, 22)  # 1 December + 21 days
     assert item.reason == (
-        "Follow-up answered 15 Dec 2026: 30% relief (below 50%), relief lasted a few weeks. "
+        "ESI gave 30% relief at follow-up, lasted 2 weeks, worn off: next is ESI, no sooner than 22 Dec 2026. "
         "Policy: at least 21 days apart."
     )
     with time_machine.travel(SWEEP, tick=False):
@@ -106,24 +135,22 @@ def test_the_beat_task_runs_the_sweep_daily(world, scheduler, esi):
 @pytest.mark.parametrize(
     ("relief", "lasted", "due"),
     [
-        (80, "ongoing", False),  # still good
-        (50, "", False),  # at the threshold, no word on how long
-        (49, "ongoing", True),  # below the threshold
+        (80, "ongoing", False),  # still good: the rules wait
+        (49, "ongoing", False),  # modest relief still going on: the rules wait
+        (50, "", False),  # no word on how long: no rule applies, the provider decides
         (80, "months", True),  # good relief that has ended
         (90, "none", True),  # no lasting relief
+        (10, "none", False),  # too little relief: the rules stop this path, never a repeat
         (None, "", False),  # no answer: nothing known
     ],
 )
-def test_only_worn_off_relief_makes_a_repeat_due(world, scheduler, esi, relief, lasted, due):
+def test_only_a_repeat_the_course_rules_suggest_is_due(world, scheduler, esi, relief, lasted, due):
     complete_with_answer(world, scheduler, relief=relief, lasted=lasted)
     assert len(sweep()) == (1 if due else 0)
 
 
-def test_a_procedure_type_without_a_repeat_policy_is_never_due(world, scheduler, esi):
-    esi.repeat_min_days = None
-    esi.repeat_max_per_year = None
-    esi.save()
-    complete_with_answer(world, scheduler, relief=10, lasted="none")
+def test_a_session_outside_any_course_is_never_due(world, scheduler, esi):
+    complete_with_answer(world, scheduler, relief=30, lasted="weeks", course=False)
     assert sweep() == []
 
 
@@ -198,7 +225,7 @@ def test_the_queue_page_lists_the_item_with_a_finder_link_for_the_patient(client
         assert "Reyes, Jordan" in page
         assert "Epidural steroid injection" in page
         assert appointment.get_absolute_url() in page
-        assert "30% relief (below 50%)" in page
+        assert "30% relief at follow-up, lasted 2 weeks, worn off: next is ESI" in page
         finder = f"{reverse('scheduling:find')}?procedure_type={esi.pk}&patient={world.patient.pk}&from_date=2026-12-22"
         assert finder.replace("&", "&amp;") in page
         found = client.get(finder).content.decode()
