@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,7 +15,8 @@ from clinic.audit import audit_refused, audit_view
 from clinic.models import Closure, Location, OutgoingMessage, ProcedureType, Provider, Room, WeekdayHours
 from referrals.models import Patient, PatientChange, Referral
 from scheduling import lifecycle, links
-from scheduling.availability import Candidate, RepeatLimit, SlotRules, local_grid
+from scheduling.availability import Candidate, SlotRules, local_grid
+from scheduling.care.coverage import CoverageLimit
 from scheduling.models import (
     Appointment,
     Course,
@@ -43,8 +44,8 @@ class Slot:
 @dataclass
 class SlotSearch:
     slots: list[Slot] = field(default_factory=list)
-    # When the repeat policy pushes the earliest date out: why and from when.
-    repeat_limit: RepeatLimit | None = None
+    # When a coverage rule refuses the search's first day: which, why and from when.
+    coverage_limit: CoverageLimit | None = None
 
     def grid(self) -> list[tuple[dt.date, list[SlotRow]]]:
         """The finder's grid: per local day, one row per location and provider, soonest first."""
@@ -91,6 +92,7 @@ def find_slots(
     limit: int | None = None,
     exclude_appointment_id: int | None = None,
     now: dt.datetime | None = None,
+    site: dict | None = None,
 ) -> SlotSearch:
     """Bookable start times for a procedure, soonest first, each with provider and room.
 
@@ -114,6 +116,7 @@ def find_slots(
             provider=provider,
             patient=patient,
             exclude_appointment_id=exclude_appointment_id,
+            site=site,
         )
         for day in _days(rules, window_start, window_end):
             found = [
@@ -123,10 +126,10 @@ def find_slots(
             ]
             found.sort(key=lambda s: (s.starts_at, s.location.name, s.provider.display_name))
             result.slots.extend(found)
-        if patient is not None and rules.history and result.repeat_limit is None:
+        if patient is not None and window_start == start:
             # The search's first day at the (first) location: the finder's days are local.
             zone = rules.locations[0].zone if rules.locations else timezone.get_current_timezone()
-            result.repeat_limit = rules.repeat_limit(localtime.local_date(start, zone))
+            result.coverage_limit = rules.coverage_limit(localtime.local_date(start, zone))
         if limit and len(result.slots) >= limit:
             result.slots = result.slots[:limit]
             break
@@ -475,15 +478,20 @@ def later_of_same_type(prefix: str = "") -> QuerySet[Appointment]:
     )
 
 
+# Relief below this percent at follow-up means it has worn off.
+RELIEF_THRESHOLD = 50
+
+
 def repeat_candidates() -> QuerySet[Appointment]:
     """Last completed appointments whose follow-up says relief has worn off and that have no
     repeat planned nor a queue item yet, with the answer as ``relief``, ``lasted``,
     ``answered_at``.
 
-    Worn off: the latest answered follow-up reports relief below the procedure type's
-    ``repeat_relief_threshold``, or relief that lasted a while and ended.
+    Worn off: the latest answered follow-up reports relief below ``RELIEF_THRESHOLD``, or
+    relief that lasted a while and ended. Only procedure types an active coverage rule
+    checks are repeated this way (the course rules decide the rest).
     """
-    policy = ProcedureType.objects.filter(Q(repeat_min_days__gt=0) | Q(repeat_max_per_year__gt=0), is_active=True)
+    policy = ProcedureType.objects.filter(is_active=True, coverage_rules__is_active=True).distinct()
     latest = FollowUp.objects.filter(appointment=OuterRef("pk"), answered_at__isnull=False).order_by("-due_at", "-pk")
     open_item = RepeatDue.objects.filter(
         patient=OuterRef("patient"), procedure_type=OuterRef("procedure_type"), status=RepeatDue.Status.OPEN
@@ -499,7 +507,7 @@ def repeat_candidates() -> QuerySet[Appointment]:
             answered_at=Subquery(latest.values("answered_at")[:1]),
         )
         .filter(answered_at__isnull=False)
-        .filter(Q(relief__lt=F("procedure_type__repeat_relief_threshold")) | Q(lasted__in=WORN_OFF))
+        .filter(Q(relief__lt=RELIEF_THRESHOLD) | Q(lasted__in=WORN_OFF))
         .select_related("patient", "procedure_type", "location")
         .order_by("pk")
     )

@@ -7,8 +7,9 @@ them to call.
    b. ``scheduling.selectors.repeat_candidates``: each patient's last completed appointment of a procedure type
       with a repeat policy, with nothing of that type booked after it, not already in the
       queue, whose latest answered follow-up shows relief worn off;
-   c. for each, the earliest date the policy allows (``SlotRules.repeat_limit``, the same
-      rule booking enforces), an open ``RepeatDue`` and an invitation e-mail.
+   c. for each, the earliest date the coverage rules allow at the last session's site
+      (``scheduling.care.coverage.coverage_earliest_date``, the rules booking enforces),
+      an open ``RepeatDue`` and an invitation e-mail.
    Running it twice creates nothing more: one item per last appointment (one-to-one), at
    most one open per patient and procedure type (a constraint), and the e-mail's key.
 2. ``appointment_book`` calls ``repeat_due_mark_booked``: booking that procedure for the
@@ -31,7 +32,7 @@ from clinic.audit import audit_write
 from clinic.models import AuditEvent, User
 from clinic.outbox import message_queue, messages_cancel_topic
 from scheduling import selectors
-from scheduling.availability import RepeatLimit, SlotRules
+from scheduling.care.coverage import CoverageLimit, coverage_earliest_date
 from scheduling.models import Appointment, FollowUp, RepeatDue
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ INVITATION = "repeat_due"
 TEMPLATE = "repeat_due"
 
 R = RepeatDue.Status
+RELIEF_THRESHOLD = selectors.RELIEF_THRESHOLD
 
 DISMISS_NEEDS_NOTE = "Write why no repeat is needed now (for example, the patient declined) before dismissing."
 ALREADY_CLOSED = "This patient was already booked or dismissed."
@@ -49,27 +51,19 @@ def topic_of(item: RepeatDue) -> str:
     return f"repeat-due:{item.pk}"
 
 
-def repeat_earliest_date(*, appointment: Appointment, now: dt.datetime) -> tuple[dt.date, RepeatLimit | None]:
-    """The first day the repeat policy lets this patient have the procedure again (today at
-    the soonest), and the limit that set it.
-
-    Asks ``SlotRules.repeat_limit``, the rule booking enforces, stepping to each limit's
-    earliest day until none applies (a minimum gap and a yearly maximum can stack).
-    """
-    rules = SlotRules.load(
-        procedure_type=appointment.procedure_type,
-        range_start=now,
-        range_end=now + dt.timedelta(minutes=1),
-        now=now,
+def repeat_earliest_date(*, appointment: Appointment, now: dt.datetime) -> tuple[dt.date, CoverageLimit | None]:
+    """The first day the coverage rules let this patient have the procedure again at the
+    same site (today at the soonest), and the limit that set it. A limit that waiting does
+    not lift (e.g. a repeat needs more relief) leaves today: the scheduler sees the reason."""
+    today = localtime.today(appointment.location.zone, now=now)
+    earliest, limit = coverage_earliest_date(
         patient=appointment.patient,
+        procedure_type=appointment.procedure_type,
+        site=appointment.site_values() if appointment.site_region else None,
+        location=appointment.location,
+        now=now,
     )
-    earliest, binding = localtime.today(appointment.location.zone, now=now), None
-    for _ in range(20):
-        limit = rules.repeat_limit(earliest)
-        if limit is None:
-            break
-        earliest, binding = limit.earliest, limit
-    return earliest, binding
+    return earliest or today, limit
 
 
 # --- Writes --------------------------------------------------------------------------------
@@ -115,12 +109,11 @@ def repeats_find_due(*, now: dt.datetime | None = None) -> list[RepeatDue]:
     return created
 
 
-def _reason(appointment: Appointment, limit: RepeatLimit | None) -> str:
+def _reason(appointment: Appointment, limit: CoverageLimit | None) -> str:
     """Why, in the scheduler's words: what the patient answered, and the policy's limit."""
-    pt = appointment.procedure_type
     said = []
     if appointment.relief is not None:
-        below = f" (below {pt.repeat_relief_threshold}%)" if appointment.relief < pt.repeat_relief_threshold else ""
+        below = f" (below {RELIEF_THRESHOLD}%)" if appointment.relief < RELIEF_THRESHOLD else ""
         said.append(f"{appointment.relief}% relief{below}")
     if appointment.lasted == FollowUp.ReliefLasted.NONE:
         said.append("no lasting relief")
@@ -129,7 +122,7 @@ def _reason(appointment: Appointment, limit: RepeatLimit | None) -> str:
     answered = localtime.local_date(appointment.answered_at, appointment.location.zone)
     reason = f"Follow-up answered {answered:{localtime.SHORT_DATE_FORMAT}}: {', '.join(said)}."
     if limit is not None:
-        reason += f" Policy: {limit.rule}."
+        reason += f" Coverage: {limit.rule.name}."
     return reason[:300]
 
 

@@ -70,7 +70,7 @@ def test_worn_off_relief_queues_one_item_with_the_policys_earliest_date_and_invi
     assert item.earliest_date == dt.date(2026, 12, 22)  # 1 December + 21 days
     assert item.reason == (
         "Follow-up answered 15 Dec 2026: 30% relief (below 50%), relief lasted a few weeks. "
-        "Policy: at least 21 days apart."
+        "Coverage: Epidural steroid injection spacing."
     )
     with time_machine.travel(SWEEP, tick=False):
         outbox.messages_deliver_due(now=SWEEP)
@@ -120,9 +120,7 @@ def test_only_worn_off_relief_makes_a_repeat_due(world, scheduler, esi, relief, 
 
 
 def test_a_procedure_type_without_a_repeat_policy_is_never_due(world, scheduler, esi):
-    esi.repeat_min_days = None
-    esi.repeat_max_per_year = None
-    esi.save()
+    esi.coverage_rules.update(is_active=False)
     complete_with_answer(world, scheduler, relief=10, lasted="none")
     assert sweep() == []
 
@@ -148,8 +146,8 @@ def test_the_yearly_maximum_pushes_the_earliest_date_out(world, scheduler, esi):
         )  # fmt: skip
     complete_with_answer(world, scheduler, relief=20, lasted="days")
     [item] = sweep()
-    assert item.earliest_date == dt.date(2027, 3, 2)  # 365 days after 2 March 2026
-    assert item.reason.endswith("Policy: at most 4 in any 365 days.")
+    assert item.earliest_date == dt.date(2027, 3, 2)  # 12 calendar months after 2 March 2026
+    assert item.reason.endswith("Coverage: Epidural steroid injection spacing.")
 
 
 def test_booking_the_repeat_clears_the_item_and_a_cancelled_repeat_brings_it_back(world, scheduler, esi):
