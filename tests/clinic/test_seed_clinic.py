@@ -69,7 +69,7 @@ def test_seed_clinic_loads_russellville_with_its_hours():
 
 def test_seed_clinic_loads_conditions_procedures_and_holidays():
     seed()
-    assert Condition.objects.count() == 15
+    assert Condition.objects.count() == 19
     esi = ProcedureType.objects.get(slug="epidural-steroid-injection")
     assert esi.duration_minutes == 30
     assert {(r.topic, r.min_days, r.max_count) for r in esi.coverage_rules.all()} >= {
