@@ -67,7 +67,8 @@ def answer(appointment: Appointment, *, relief: int) -> FollowUp:
 def book(world, actor, procedure_type, when: dt.datetime, site: dict, **extra) -> Appointment:
     return booking.appointment_book(
         actor=actor, patient=extra.pop("patient", world.patient), procedure_type=procedure_type,
-        location=world.location, provider=world.provider, starts_at=when, site=site, now=NOW, **extra,
+        location=world.location, provider=world.provider, starts_at=when, site=site, now=extra.pop("now", NOW),
+        **extra,
     )  # fmt: skip
 
 
@@ -240,3 +241,39 @@ def test_coverage_rule_clean_names_the_bad_field(fields, field, message):
     with pytest.raises(ValidationError) as excinfo:
         rule.clean()
     assert excinfo.value.message_dict == {field: [message]}
+
+
+# (zone, the last ESI's local wall time): its 21st calendar day falls just after the zone's
+# 2027 daylight-saving change (Chicago: 14 March, 7 November; Sydney: 4 April, 3 October).
+DST_CASES = [
+    ("America/Chicago", dt.datetime(2027, 3, 1, 16, 0)),
+    ("America/Chicago", dt.datetime(2027, 10, 18, 16, 0)),
+    ("Australia/Sydney", dt.datetime(2027, 3, 22, 9, 0)),
+    ("Australia/Sydney", dt.datetime(2027, 9, 20, 9, 0)),
+]
+
+
+@pytest.mark.parametrize(("zone_name", "wall"), DST_CASES)
+def test_a_repeat_on_the_21st_calendar_day_at_any_time_is_allowed_across_daylight_saving(
+    world, seeded, scheduler, zone_name, wall
+):
+    world.location.time_zone = zone_name
+    world.location.save(update_fields=["time_zone"])
+    esi = seeded["epidural-steroid-injection"]
+    day_21 = wall.date() + dt.timedelta(days=21)
+    past(world, esi, wall.date(), LUMBAR, relief=70)
+    starts = wall.replace(tzinfo=world.location.zone)
+    Appointment.objects.filter(patient=world.patient).update(
+        starts_at=starts, ends_at=starts + dt.timedelta(minutes=30), blocks_until=starts + dt.timedelta(minutes=30)
+    )
+    now = local(world.location, day_21.year, day_21.month, day_21.day - 3, 8)
+    rules = SlotRules.load(procedure_type=esi, range_start=now, range_end=now + dt.timedelta(days=5), now=now,
+                           location=world.location, patient=world.patient, site=LUMBAR)  # fmt: skip
+    limit = rules.coverage_limit(day_21 - dt.timedelta(days=1))
+    assert limit.rule.topic == "clinic-epidural-steroid-injection-interval"
+    assert limit.first_allowed == day_21
+    assert rules.coverage_limit(day_21) is None
+    # 08:30 on day 21: earlier on the clock than the last one, fewer than 21 x 24 hours after it.
+    when = local(world.location, day_21.year, day_21.month, day_21.day, 8, 30)
+    assert when - wall.replace(tzinfo=world.location.zone) < dt.timedelta(days=21)
+    assert book(world, scheduler, esi, when, LUMBAR, now=now).starts_at == when

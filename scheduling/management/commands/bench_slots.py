@@ -155,6 +155,7 @@ def _json(report: dict) -> str:
 
 
 def _wipe() -> None:
+    CoverageRule.objects.filter(topic__startswith="bench-").delete()
     for model in (Appointment, TimeOff, AvailabilityTemplate, Closure, Patient, Room, Provider, ProcedureType,
                   OpeningRange, WeekdayHours, Location, RoomCapability):  # fmt: skip
         model.objects.all().delete()
@@ -195,7 +196,7 @@ def build_world(*, days: int, appointments: int) -> dict:
         rule = CoverageRule.objects.create(
             topic=topic, name=topic, kind=kind, text="Bench rule.", region_grouping="each", **fields
         )
-        rule.procedure_types.add(epidural)  # fmt: skip
+        rule.procedure_types.add(epidural)
     epidural.required_capabilities.add(fluoro)
     providers = []
     for i in range(5):
