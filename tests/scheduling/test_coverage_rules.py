@@ -49,8 +49,9 @@ def seeded(world) -> dict:
     return types
 
 
-def past(world, procedure_type, day: dt.date, site: dict, *, relief: int | None = None, patient=None) -> Appointment:
-    starts = local(world.location, day.year, day.month, day.day, 10)
+def past(world, procedure_type, day: dt.date, site: dict, *, relief: int | None = None, patient=None,
+         hour: int = 10) -> Appointment:  # fmt: skip
+    starts = local(world.location, day.year, day.month, day.day, hour)
     return Appointment.objects.create(
         patient=patient or world.patient, procedure_type=procedure_type, provider=world.provider, room=world.fluoro,
         location=world.location, starts_at=starts, ends_at=starts + dt.timedelta(minutes=30),
@@ -80,9 +81,9 @@ def refused(world, actor, procedure_type, when, site, **extra) -> str:
     return " ".join(excinfo.value.messages)
 
 
-def four_lumbar_esis(world, esi, patient=None) -> None:
+def four_lumbar_esis(world, esi, patient=None, hour: int = 10) -> None:
     for day in (dt.date(2026, 1, 12), dt.date(2026, 3, 2), dt.date(2026, 5, 4), dt.date(2026, 7, 6)):
-        past(world, esi, day, LUMBAR if day.month != 5 else SACRAL, relief=60, patient=patient)
+        past(world, esi, day, LUMBAR if day.month != 5 else SACRAL, relief=60, patient=patient, hour=hour)
 
 
 DEC_1 = (2026, 12, 1, 9)
@@ -180,12 +181,12 @@ def test_a_payer_rule_replaces_the_default_of_its_topic(world, seeded, scheduler
     )  # fmt: skip
     narrower.procedure_types.set([esi])
     acme = PatientFactory(first_name="Ana", insurance_payer="  ACME health ")
-    four_lumbar_esis(world, esi, patient=acme)
+    four_lumbar_esis(world, esi, patient=acme, hour=11)
     assert book(world, scheduler, esi, local(world.location, 2026, 12, 1, 8, 30), LUMBAR, patient=acme).patient == acme
     four_lumbar_esis(world, esi)  # the world's patient: Medicare's default applies
     assert refused(world, scheduler, esi, local(world.location, *DEC_1), LUMBAR) == ESI_5TH
     other = PatientFactory(first_name="Olu", insurance_payer="Other Mutual")
-    four_lumbar_esis(world, esi, patient=other)  # no rule of that payer: the default
+    four_lumbar_esis(world, esi, patient=other, hour=13)  # no rule of that payer: the default
     assert refused(world, scheduler, esi, local(world.location, *DEC_1), LUMBAR, patient=other) == ESI_5TH
 
 
