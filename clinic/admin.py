@@ -165,7 +165,7 @@ class ReminderOffsetInline(admin.TabularInline):
 
 @admin.register(ProcedureType)
 class ProcedureTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "duration_minutes", "turnover_minutes", "sedation", "repeat_min_days", "is_active"]
+    list_display = ["name", "kind", "duration_minutes", "turnover_minutes", "sedation", "is_active"]
     list_filter = ["kind", "sedation", "requires_imaging", "requires_prior_authorization", "is_active", "locations"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -177,10 +177,6 @@ class ProcedureTypeAdmin(admin.ModelAdmin):
         ("Where", {"fields": ("required_capabilities", "locations")}),
         ("Patient preparation", {"fields": ("sedation", "driver", "fasting_hours", "preparation")}),
         ("Before booking", {"fields": ("requires_imaging", "requires_prior_authorization")}),
-        (
-            "Repeat policy",
-            {"fields": ("repeat_min_days", "repeat_max_per_year", "repeat_note", "repeat_relief_threshold")},
-        ),
     )
 
 

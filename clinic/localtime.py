@@ -82,3 +82,13 @@ def clinic_today(*, now: dt.datetime | None = None) -> dt.date:
 def clinic_date(moment: dt.datetime) -> dt.date:
     """The calendar date of an instant in the clinic's own zone (``TIME_ZONE``)."""
     return local_date(moment, timezone.get_default_timezone())
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by ``months`` calendar months (negative: back), clamped to the end of a
+    shorter month: 31 March minus one month is 28 (or 29) February."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))

@@ -384,13 +384,6 @@ class ProcedureType(models.Model):
     locations = models.ManyToManyField(
         Location, related_name="procedure_types", blank=True, help_text="Locations that may host it."
     )
-    repeat_min_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="At least this many days between two of these for one patient."
-    )
-    repeat_max_per_year = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="At most this many in any 365 days for one patient."
-    )
-    repeat_note = models.CharField(max_length=200, blank=True, help_text="The policy in words, for staff.")
     site_required = models.BooleanField(
         default=False, help_text="Orders and bookings record where: region, side and levels (or a joint or nerve)."
     )
@@ -402,11 +395,6 @@ class ProcedureType(models.Model):
     )
     requires_imaging = models.BooleanField(default=False, help_text="Imaging must be on file before booking.")
     requires_prior_authorization = models.BooleanField(default=False)
-    repeat_relief_threshold = models.PositiveSmallIntegerField(
-        default=50,
-        validators=[MaxValueValidator(100)],
-        help_text="A repeat is due once a follow-up reports relief below this percent, or relief that wore off.",
-    )
     color = models.CharField(max_length=7, default="#0d6efd", help_text="Calendar colour, e.g. #0d6efd.")
     is_active = models.BooleanField(default=True)
 

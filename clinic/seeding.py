@@ -90,9 +90,6 @@ class ProcedureDefault:
     fasting_hours: int | None = None
     preparation: str = ""
     follow_ups: tuple[tuple[int, str, str], ...] = ()  # (after, unit, purpose)
-    repeat_min_days: int | None = None
-    repeat_max_per_year: int | None = None
-    repeat_note: str = ""
     requires_imaging: bool = False
     requires_prior_authorization: bool = False
     color: str = "#0d6efd"
@@ -127,8 +124,6 @@ PROCEDURES: list[ProcedureDefault] = [
         ("procedure-room",),
         preparation=_prep(BLOOD_THINNERS, BRING),
         follow_ups=((14, "days", "relief check"),),
-        repeat_min_days=7,
-        repeat_note="At least 7 days apart.",
         color="#20c997",
     ),
     ProcedureDefault(
@@ -142,9 +137,6 @@ PROCEDURES: list[ProcedureDefault] = [
         driver="if_sedated",
         preparation=_prep(DRIVER_IF_SEDATED, BLOOD_THINNERS, LIGHT_MEAL, BRING),
         follow_ups=((14, "days", "relief check"),),
-        repeat_min_days=21,
-        repeat_max_per_year=4,
-        repeat_note="At least 21 days apart, at most 4 in any 365 days.",
         requires_imaging=True,
         requires_prior_authorization=True,
         color="#0d6efd",
@@ -163,8 +155,6 @@ PROCEDURES: list[ProcedureDefault] = [
             BRING,
         ),
         follow_ups=((6, "hours", "pain diary"),),
-        repeat_min_days=7,
-        repeat_note="A second, confirming block at least 7 days later.",
         requires_imaging=True,
         color="#6610f2",
     ),
@@ -179,8 +169,6 @@ PROCEDURES: list[ProcedureDefault] = [
         driver="if_sedated",
         preparation=_prep(DRIVER_IF_SEDATED, BLOOD_THINNERS, BRING),
         follow_ups=((14, "days", "relief check"),),
-        repeat_max_per_year=4,
-        repeat_note="At most 4 in any 365 days.",
         requires_imaging=True,
         color="#6f42c1",
     ),
@@ -195,8 +183,6 @@ PROCEDURES: list[ProcedureDefault] = [
         driver="required",
         preparation=_prep("Light sedation is used.", DRIVER, BLOOD_THINNERS, LIGHT_MEAL, BRING),
         follow_ups=((28, "days", "relief check"),),
-        repeat_min_days=180,
-        repeat_note="The same region at least 180 days apart.",
         requires_imaging=True,
         requires_prior_authorization=True,
         color="#d63384",
@@ -212,8 +198,6 @@ PROCEDURES: list[ProcedureDefault] = [
         driver="if_sedated",
         preparation=_prep(DRIVER_IF_SEDATED, BLOOD_THINNERS, BRING),
         follow_ups=((14, "days", "relief check"),),
-        repeat_max_per_year=4,
-        repeat_note="At most 4 in any 365 days.",
         color="#dc3545",
     ),
     ProcedureDefault(
@@ -225,8 +209,6 @@ PROCEDURES: list[ProcedureDefault] = [
         ("procedure-room",),
         preparation=_prep(BLOOD_THINNERS, BRING),
         follow_ups=((14, "days", "relief check"),),
-        repeat_min_days=90,
-        repeat_note="At least 90 days apart.",
         color="#fd7e14",
     ),
     ProcedureDefault(
@@ -240,8 +222,6 @@ PROCEDURES: list[ProcedureDefault] = [
         driver="if_sedated",
         preparation=_prep(DRIVER_IF_SEDATED, BLOOD_THINNERS, BRING),
         follow_ups=((14, "days", "relief check"),),
-        repeat_min_days=14,
-        repeat_note="At least 14 days apart.",
         color="#ffc107",
     ),
     ProcedureDefault(
@@ -255,8 +235,6 @@ PROCEDURES: list[ProcedureDefault] = [
         driver="if_sedated",
         preparation=_prep(DRIVER_IF_SEDATED, BLOOD_THINNERS, BRING),
         follow_ups=((14, "days", "relief check"),),
-        repeat_min_days=14,
-        repeat_note="At least 14 days apart.",
         color="#198754",
     ),
 ]
@@ -433,9 +411,6 @@ def seed_procedure_type(default: ProcedureDefault, capabilities: dict, locations
         driver=default.driver,
         fasting_hours=default.fasting_hours,
         preparation=default.preparation,
-        repeat_min_days=default.repeat_min_days,
-        repeat_max_per_year=default.repeat_max_per_year,
-        repeat_note=default.repeat_note,
         requires_imaging=default.requires_imaging,
         requires_prior_authorization=default.requires_prior_authorization,
         color=default.color,

@@ -300,6 +300,24 @@ COVERAGE_RULES = [
      f"Before a spinal cord stimulator implant: a trial with at least 50% relief. {SCS_SOURCE}."),
 ]  # fmt: skip
 
+# The clinic's own spacing of repeats (was each procedure type's repeat policy), counted per
+# region on its own; the LCD rules above already cover RFA spacing and the ESI, facet and SI
+# yearly maxima.
+CLINIC_INTERVALS = [
+    ("trigger-point-injections", 7),
+    *[(slug, 21) for slug in ESIS],
+    ("medial-branch-block", 7),
+    ("joint-and-bursa-injection", 90),
+    ("nerve-block", 14),
+    ("sympathetic-plexus-block", 14),
+]
+COVERAGE_RULES += [
+    (f"clinic-{slug}-interval", f"Clinic spacing: {days} days", K.MIN_INTERVAL, [slug], [],
+     {"min_days": days, "region_grouping": RegionGrouping.EACH},
+     f"Clinic policy (was the procedure type's repeat policy): at least {days} days apart.")
+    for slug, days in CLINIC_INTERVALS
+]  # fmt: skip
+
 
 def seed_coverage_rules() -> int:
     """Create the default (Medicare) coverage rules that are missing; returns how many."""

@@ -17,10 +17,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q
 
-from clinic import localtime
 from clinic.models import Closure, Location, ProcedureType, Provider, Room, RoomCapability, WeekdayHours
 from referrals.models import Patient
-from scheduling import lifecycle
+from scheduling.care.coverage import Coverage, CoverageLimit
 from scheduling.models import Appointment, AvailabilityTemplate, ExtraAvailability, TimeOff
 
 # Problem codes, in the order the checks run; messages live in scheduling.services.booking.
@@ -40,7 +39,7 @@ ROOM_WRONG_PLACE = "room_wrong_place"
 ROOM_LACKS_CAPABILITY = "room_lacks_capability"
 ROOM_BUSY = "room_busy"
 PATIENT_BUSY = "patient_busy"
-REPEAT_POLICY = "repeat_policy"
+COVERAGE_RULE = "coverage_rule"  # a payer's coverage rule (scheduling.care.coverage)
 
 Interval = tuple[dt.datetime, dt.datetime]
 
@@ -81,15 +80,6 @@ class Candidate:
         return self.starts_at.astimezone(self.location.zone)
 
 
-@dataclass(frozen=True)
-class RepeatLimit:
-    """Why and from when the repeat policy allows this procedure again."""
-
-    earliest: dt.date
-    rule: str
-    last_date: dt.date
-
-
 @dataclass
 class SlotRules:
     procedure_type: ProcedureType
@@ -112,8 +102,9 @@ class SlotRules:
     provider_busy: dict[int, Busy] = field(default_factory=dict)
     room_busy: dict[int, Busy] = field(default_factory=dict)
     patient_busy: Busy = EMPTY
-    # Local dates (each in its own location's zone) of this patient's same procedure.
-    history: list[dt.date] = field(default_factory=list)
+    # The coverage rules and the patient's sessions they count; the booking's site.
+    coverage: Coverage | None = None
+    site: dict | None = None
     # Per-day answers, memoised: the finder asks them for every grid time of a day.
     _closures_by_day: dict = field(default_factory=dict)
     _windows_by_day: dict = field(default_factory=dict)
@@ -132,8 +123,11 @@ class SlotRules:
         provider: Provider | None = None,
         patient: Patient | None = None,
         exclude_appointment_id: int | None = None,
+        site: dict | None = None,
     ) -> SlotRules:
-        """Read every fact the rules need for [range_start, range_end): nine queries."""
+        """Read every fact the rules need for [range_start, range_end): a fixed number of
+        queries (eight, and with a patient the coverage engine's few), whatever the range,
+        the appointments or the patient's history."""
         # Local days can start up to a day either side of the UTC range.
         first_day = (range_start - dt.timedelta(days=1)).date()
         last_day = (range_end + dt.timedelta(days=1)).date()
@@ -233,16 +227,11 @@ class SlotRules:
         rules.room_busy = {rid: Busy(intervals) for rid, intervals in room_busy.items()}
         rules.patient_busy = Busy(patient_busy)
 
-        # 9. this patient's other appointments of the same procedure (repeat policy)
-        if patient is not None and (procedure_type.repeat_min_days or procedure_type.repeat_max_per_year):
-            history = Appointment.objects.filter(patient=patient, procedure_type=procedure_type).filter(
-                status__in=lifecycle.COUNTS_FOR_REPEATS
-            )
-            if exclude_appointment_id:
-                history = history.exclude(pk=exclude_appointment_id)
-            rules.history = sorted(
-                localtime.local_date(starts_at, ZoneInfo(time_zone))
-                for starts_at, time_zone in history.values_list("starts_at", "location__time_zone")
+        # 9. the coverage rules and this patient's sessions they count (per region group)
+        rules.site = site
+        if patient is not None:
+            rules.coverage = Coverage.load(
+                patient=patient, procedure_type=procedure_type, exclude_appointment_id=exclude_appointment_id
             )
         return rules
 
@@ -349,8 +338,8 @@ class SlotRules:
             return ROOM_BUSY
         if self.patient_busy.overlaps(start, blocked_end):
             return PATIENT_BUSY
-        if self.repeat_limit(day) is not None:
-            return REPEAT_POLICY
+        if self.coverage_limit(day) is not None:
+            return COVERAGE_RULE
         return None
 
     def free_room(self, location: Location, start: dt.datetime, end: dt.datetime) -> Room | None:
@@ -360,39 +349,12 @@ class SlotRules:
                 return room
         return None
 
-    def repeat_limit(self, day: dt.date) -> RepeatLimit | None:
-        """Why the repeat policy forbids this procedure on ``day`` (a calendar date at the
-        candidate's location) for the patient, if it does.
-
-        Policy days are calendar days: "21 days apart" allows any time on the 21st day after
-        the last one, whatever the hour or a daylight-saving change in between.
-        """
-        pt = self.procedure_type
-        if not self.history:
+    def coverage_limit(self, day: dt.date) -> CoverageLimit | None:
+        """The coverage rule that refuses this procedure on ``day`` (a calendar date at the
+        candidate's location) for the patient at the booking's site, if one does."""
+        if self.coverage is None:
             return None
-        if pt.repeat_min_days:
-            gap = dt.timedelta(days=pt.repeat_min_days)
-            for other in self.history:
-                if abs(day - other) < gap:
-                    return RepeatLimit(
-                        earliest=other + gap,
-                        rule=f"at least {pt.repeat_min_days} days apart",
-                        last_date=other,
-                    )
-        if pt.repeat_max_per_year:
-            year = dt.timedelta(days=365)
-            # Any 365-day window holding `day` must hold fewer than the maximum others;
-            # it suffices to test windows that begin at each earlier appointment or at `day`.
-            window_starts = [h for h in self.history if day - year < h <= day] + [day]
-            for window_start in window_starts:
-                inside = [h for h in self.history if window_start <= h < window_start + year]
-                if len(inside) >= pt.repeat_max_per_year:
-                    return RepeatLimit(
-                        earliest=inside[0] + year,
-                        rule=f"at most {pt.repeat_max_per_year} in any 365 days",
-                        last_date=inside[-1],
-                    )
-        return None
+        return self.coverage.limit(day, self.site)
 
 
 def _merge(ranges: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.time, dt.time]]:

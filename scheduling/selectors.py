@@ -15,8 +15,9 @@ from clinic.audit import audit_refused, audit_view
 from clinic.models import Closure, Location, OutgoingMessage, ProcedureType, Provider, Room, WeekdayHours
 from referrals.models import Patient, PatientChange, Referral
 from scheduling import lifecycle, links
-from scheduling.availability import Candidate, RepeatLimit, SlotRules, local_grid
+from scheduling.availability import Candidate, SlotRules, local_grid
 from scheduling.care import pathways
+from scheduling.care.coverage import CoverageLimit
 from scheduling.models import (
     Appointment,
     Course,
@@ -44,8 +45,8 @@ class Slot:
 @dataclass
 class SlotSearch:
     slots: list[Slot] = field(default_factory=list)
-    # When the repeat policy pushes the earliest date out: why and from when.
-    repeat_limit: RepeatLimit | None = None
+    # When a coverage rule refuses the search's first day: which, why and from when.
+    coverage_limit: CoverageLimit | None = None
 
     def grid(self) -> list[tuple[dt.date, list[SlotRow]]]:
         """The finder's grid: per local day, one row per location and provider, soonest first."""
@@ -92,6 +93,7 @@ def find_slots(
     limit: int | None = None,
     exclude_appointment_id: int | None = None,
     now: dt.datetime | None = None,
+    site: dict | None = None,
 ) -> SlotSearch:
     """Bookable start times for a procedure, soonest first, each with provider and room.
 
@@ -115,6 +117,7 @@ def find_slots(
             provider=provider,
             patient=patient,
             exclude_appointment_id=exclude_appointment_id,
+            site=site,
         )
         for day in _days(rules, window_start, window_end):
             found = [
@@ -124,10 +127,10 @@ def find_slots(
             ]
             found.sort(key=lambda s: (s.starts_at, s.location.name, s.provider.display_name))
             result.slots.extend(found)
-        if patient is not None and rules.history and result.repeat_limit is None:
+        if patient is not None and window_start == start:
             # The search's first day at the (first) location: the finder's days are local.
             zone = rules.locations[0].zone if rules.locations else timezone.get_current_timezone()
-            result.repeat_limit = rules.repeat_limit(localtime.local_date(start, zone))
+            result.coverage_limit = rules.coverage_limit(localtime.local_date(start, zone))
         if limit and len(result.slots) >= limit:
             result.slots = result.slots[:limit]
             break

@@ -194,3 +194,27 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     source = "portal"
     reason = "Mid-back pain for 6 months, worse when turning."
     urgency = "routine"
+
+
+def clinic_repeat_rules(procedure_type, *, min_days: int | None = None, max_count: int | None = None) -> list:
+    """Coverage rules like the migrated clinic policy (what a type's repeat fields were):
+    at least ``min_days`` calendar days apart, at most ``max_count`` in 12 months, each region
+    on its own."""
+    from conditions.models import CoverageRule
+
+    made = []
+    NAMES = {"interval": "spacing", "yearly": "yearly maximum"}  # noqa: N806
+    for suffix, kind, fields in (
+        ("interval", CoverageRule.Kind.MIN_INTERVAL, {"min_days": min_days}),
+        ("yearly", CoverageRule.Kind.MAX_SESSIONS, {"max_count": max_count}),
+    ):
+        if not next(iter(fields.values())):
+            continue
+        what = f"at least {min_days} days apart" if suffix == "interval" else f"at most {max_count} in 12 months"
+        rule = CoverageRule.objects.create(
+            topic=f"clinic-{procedure_type.slug}-{suffix}", name=f"{procedure_type.name} {NAMES[suffix]}", kind=kind,
+            region_grouping="each", text=f"Clinic policy (was the procedure type's repeat policy): {what}.", **fields,
+        )  # fmt: skip
+        rule.procedure_types.add(procedure_type)
+        made.append(rule)
+    return made

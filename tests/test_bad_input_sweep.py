@@ -77,6 +77,7 @@ from tests.factories import (
     RoomCapabilityFactory,
     RoomFactory,
     UserFactory,
+    clinic_repeat_rules,
     make_npi,
 )
 from tests.scheduling.conftest import give_template, local, make_location
@@ -165,8 +166,9 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
     give_template(provider, location)
     epidural = ProcedureTypeFactory(
         name="Epidural steroid injection", slug="epidural", duration_minutes=30, turnover_minutes=15,
-        repeat_min_days=21, repeat_max_per_year=4, locations=[location], required_capabilities=[fluoroscopy],
+        locations=[location], required_capabilities=[fluoroscopy],
     )  # fmt: skip
+    clinic_repeat_rules(epidural, min_days=21, max_count=4)
     consult = ProcedureTypeFactory(
         name="New-patient consultation", slug="consult", kind="visit", duration_minutes=45,
         locations=[location], required_capabilities=[exam_room],

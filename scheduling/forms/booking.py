@@ -79,7 +79,7 @@ class BookForm(forms.Form):
     patient = IdField(required=False)
     offered_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     repeat_override_reason = forms.CharField(
-        required=False, max_length=300, label="Override the repeat policy because (providers only)",
+        required=False, max_length=300, label="Override the coverage rule because (providers only)",
         error_messages={"max_length": REASON_TOO_LONG},
     )  # fmt: skip
 

@@ -20,6 +20,7 @@ from referrals.services import referral_mark_scheduled, referral_return_to_queue
 from scheduling import availability as rules_mod
 from scheduling import lifecycle
 from scheduling.availability import Candidate, SlotRules
+from scheduling.care.coverage import CoverageLimit
 from scheduling.models import Appointment
 from scheduling.selectors import Slot, find_slots
 from scheduling.services import patient_mail, repeats
@@ -46,9 +47,7 @@ PROBLEM_MESSAGES = {
     rules_mod.ROOM_LACKS_CAPABILITY: "{room} does not have what {procedure} needs ({capabilities}).",
     rules_mod.ROOM_BUSY: "No suitable room is free then.",
     rules_mod.PATIENT_BUSY: "The patient already has an appointment then.",
-    rules_mod.REPEAT_POLICY: (
-        "{procedure} must be {rule} for one patient; the last was on {last}, so the earliest is {earliest}."
-    ),
+    rules_mod.COVERAGE_RULE: "{coverage}",  # the CoverageLimit's own message: rule, counts, first date
 }
 END_BEFORE_START = "The end must be after the start."
 SHORTER_THAN_PROCEDURE = (
@@ -67,7 +66,7 @@ REFERRAL_JUST_SCHEDULED = (
     "Open that appointment to change it; nothing was booked."
 )
 CANCEL_NEEDS_REASON = "Give a reason for cancelling."
-OVERRIDE_ONLY_REPEAT = "Only the repeat policy may be overridden, and only by a provider with a reason."
+OVERRIDE_ONLY_REPEAT = "Only a coverage rule may be overridden, and only by a provider with a reason."
 NOT_ACTIVE = "This appointment is cancelled: book a new one instead."
 
 
@@ -88,14 +87,14 @@ class SlotTaken(SlotUnavailable):
 
 
 # Rules another booking can break between the user's look and their click.
-BUSY_CODES = {rules_mod.PROVIDER_BUSY, rules_mod.ROOM_BUSY, rules_mod.PATIENT_BUSY, rules_mod.REPEAT_POLICY}
+BUSY_CODES = {rules_mod.PROVIDER_BUSY, rules_mod.ROOM_BUSY, rules_mod.PATIENT_BUSY, rules_mod.COVERAGE_RULE}
 
 
 def problem_message(rules: SlotRules, candidate: Candidate, code: str, *, minutes: int) -> str:
     location, pt = candidate.location, rules.procedure_type
     local = candidate.starts_at.astimezone(location.zone)
     day = local.date()
-    limit = rules.repeat_limit(day) if code == rules_mod.REPEAT_POLICY else None
+    limit = rules.coverage_limit(day) if code == rules_mod.COVERAGE_RULE else None
     return PROBLEM_MESSAGES[code].format(
         location=location.name,
         notice=location.minimum_notice_hours,
@@ -110,9 +109,7 @@ def problem_message(rules: SlotRules, candidate: Candidate, code: str, *, minute
         minutes=minutes + pt.turnover_minutes,
         room=candidate.room.name if candidate.room else "",
         capabilities=", ".join(c.name for c in pt.required_capabilities.all()),
-        rule=limit.rule if limit else "",
-        last=f"{limit.last_date:{localtime.DATE_FORMAT}}" if limit else "",
-        earliest=f"{limit.earliest:{localtime.DATE_FORMAT}}" if limit else "",
+        coverage=limit.message if limit else "",
     )
 
 
@@ -129,13 +126,39 @@ def check_slot(
     allow_repeat_override: bool = False,
     exclude_appointment_id: int | None = None,
     offered_at: dt.datetime | None = None,
+    site: dict | None = None,
 ) -> Room:
     """Raise SlotUnavailable with the specific message unless the slot can be booked;
     return the room to use (the deterministic first free one when none was chosen).
 
     ``offered_at`` is when the user was shown this slot as free: a conflict booked after
-    that is a lost race, answered with SlotTaken and alternatives.
+    that is a lost race, answered with SlotTaken and alternatives. ``site`` (the
+    ``site_*`` fields) is where coverage rules count; ``allow_repeat_override`` lets a
+    coverage rule pass (a provider's recorded override).
     """
+    return _check_slot(
+        procedure_type=procedure_type, location=location, provider=provider, room=room, starts_at=starts_at,
+        patient=patient, minutes=minutes, now=now, allow_repeat_override=allow_repeat_override,
+        exclude_appointment_id=exclude_appointment_id, offered_at=offered_at, site=site,
+    )[0]  # fmt: skip
+
+
+def _check_slot(
+    *,
+    procedure_type: ProcedureType,
+    location: Location,
+    provider: Provider,
+    room: Room | None,
+    starts_at: dt.datetime,
+    patient: Patient,
+    minutes: int,
+    now: dt.datetime,
+    allow_repeat_override: bool,
+    exclude_appointment_id: int | None,
+    offered_at: dt.datetime | None,
+    site: dict | None,
+) -> tuple[Room, CoverageLimit | None]:
+    """check_slot, also returning the coverage limit an override let pass (for the record)."""
     occupied = dt.timedelta(minutes=minutes + procedure_type.turnover_minutes)
     rules = SlotRules.load(
         procedure_type=procedure_type,
@@ -146,10 +169,13 @@ def check_slot(
         provider=provider,
         patient=patient,
         exclude_appointment_id=exclude_appointment_id,
+        site=site,
     )
     candidate = Candidate(location, provider, room, starts_at)
     code = rules.problem(candidate, minutes=minutes)
-    if code == rules_mod.REPEAT_POLICY and allow_repeat_override:
+    overridden = None
+    if code == rules_mod.COVERAGE_RULE and allow_repeat_override:
+        overridden = rules.coverage_limit(candidate.local.date())
         code = None
     if code in BUSY_CODES and offered_at and _taken_since(rules, candidate, patient, occupied, offered_at):
         raise SlotTaken(
@@ -160,27 +186,41 @@ def check_slot(
                 start=starts_at,
                 exclude_appointment_id=exclude_appointment_id,
                 now=now,
+                site=site,
             )
         )
     if code is not None:
         raise SlotUnavailable(problem_message(rules, candidate, code, minutes=minutes), code=code)
     chosen = room or rules.free_room(location, starts_at, starts_at + occupied)
     assert chosen is not None  # problem() already refused when no room is free
-    return chosen
+    return chosen, overridden
 
 
 def _taken_since(
     rules: SlotRules, candidate: Candidate, patient: Patient, occupied: dt.timedelta, offered_at: dt.datetime
 ) -> bool:
     """Whether what blocks the candidate was booked after the user was shown it free: a
-    clash in time, or (for the repeat policy) the same procedure for the same patient."""
+    clash in time, or (for a coverage rule) a session it counts for the same patient."""
     rooms = [candidate.room.pk] if candidate.room else list(rules.capable_room_ids)
     clash = Q(provider=candidate.provider) | Q(room_id__in=rooms) | Q(patient=patient)
     recent = Appointment.objects.active().filter(created_at__gt=offered_at)
     return (
         recent.overlapping(candidate.starts_at, candidate.starts_at + occupied).filter(clash).exists()
-        or recent.filter(patient=patient, procedure_type=rules.procedure_type).exists()
+        or recent.filter(patient=patient, procedure_type_id__in=_counted_type_ids(rules)).exists()
     )
+
+
+def _counted_type_ids(rules: SlotRules) -> set[int]:
+    ids = {rules.procedure_type.pk}
+    if rules.coverage is not None:
+        ids |= {pt.pk for rule in rules.coverage.rules for pt in rules.coverage.counted(rule)}
+    return ids
+
+
+def override_note(limit: CoverageLimit | None, reason: str) -> str:
+    """What the appointment's history says about an override: which rule, and why."""
+    rule = f' "{limit.rule.name}" ({limit.message})' if limit is not None else ""
+    return f"Coverage rule{rule} overridden: {reason.strip()}"
 
 
 def _record(appointment: Appointment, *, action: str, actor: User | None, before: dict, now: dt.datetime, note=""):
@@ -265,6 +305,7 @@ def appointment_book(
     repeat_override_reason: str = "",
     offered_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    site: dict | None = None,
 ) -> Appointment:
     """Book one appointment, re-checking every rule inside the transaction.
 
@@ -278,7 +319,7 @@ def appointment_book(
     try:
         with transaction.atomic():
             referral = booking_referral(patient=patient, referral=_lock_referral(referral))
-            chosen_room = check_slot(
+            chosen_room, overridden = _check_slot(
                 procedure_type=procedure_type,
                 location=location,
                 provider=provider,
@@ -288,7 +329,9 @@ def appointment_book(
                 minutes=minutes,
                 now=now,
                 allow_repeat_override=override,
+                exclude_appointment_id=None,
                 offered_at=offered_at,
+                site=site,
             )
             appointment = Appointment.objects.create(
                 patient=patient,
@@ -300,8 +343,9 @@ def appointment_book(
                 starts_at=starts_at,
                 ends_at=starts_at + dt.timedelta(minutes=minutes),
                 blocks_until=starts_at + dt.timedelta(minutes=minutes + procedure_type.turnover_minutes),
-                repeat_override_reason=repeat_override_reason.strip() if override else "",
+                repeat_override_reason=repeat_override_reason.strip() if overridden else "",
                 created_by=actor,
+                **_site_fields(site),
             )
             _record(
                 appointment,
@@ -309,7 +353,7 @@ def appointment_book(
                 actor=actor,
                 before={},
                 now=now,
-                note=f"Repeat policy overridden: {repeat_override_reason}" if override else "",
+                note=override_note(overridden, repeat_override_reason) if overridden else "",
             )
             patient_mail.appointment_messages_booked(appointment=appointment, now=now)
             repeats.repeat_due_mark_booked(appointment=appointment, actor=actor, now=now)
@@ -319,9 +363,20 @@ def appointment_book(
                 )
     except IntegrityError as exc:
         _raise_if_taken(
-            exc, procedure_type=procedure_type, location=location, patient=patient, start=starts_at, now=now
+            exc,
+            procedure_type=procedure_type,
+            location=location,
+            patient=patient,
+            start=starts_at,
+            now=now,
+            site=site,
         )
     return appointment
+
+
+def _site_fields(site: dict | None) -> dict[str, str]:
+    site = site or {}
+    return {name: site.get(name) or "" for name in ("site_region", "site_side", "site_levels", "site_target")}
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -410,7 +465,7 @@ def appointment_reschedule(
             locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
             check_movable(locked)
             before = lifecycle.snapshot(locked)
-            chosen_room = check_slot(
+            chosen_room, overridden = _check_slot(
                 procedure_type=locked.procedure_type,
                 location=location,
                 provider=provider,
@@ -422,6 +477,7 @@ def appointment_reschedule(
                 allow_repeat_override=override,
                 exclude_appointment_id=locked.pk,
                 offered_at=offered_at,
+                site=locked.site_values() if locked.site_region else None,
             )
             locked.starts_at = starts_at
             locked.ends_at = starts_at + dt.timedelta(minutes=minutes)
@@ -432,7 +488,10 @@ def appointment_reschedule(
             if repeat_override_reason.strip():
                 locked.repeat_override_reason = repeat_override_reason.strip()
             locked.save()
-            _record(locked, action="rescheduled", actor=actor, before=before, now=now, note=reason)
+            note = reason
+            if overridden is not None and repeat_override_reason.strip():
+                note = " ".join(filter(None, [reason, override_note(overridden, repeat_override_reason)]))
+            _record(locked, action="rescheduled", actor=actor, before=before, now=now, note=note)
             patient_mail.appointment_messages_rescheduled(appointment=locked, actor=actor, now=now)
     except IntegrityError as exc:
         _raise_if_taken(
@@ -443,6 +502,7 @@ def appointment_reschedule(
             start=starts_at,
             exclude_appointment_id=appointment.pk,
             now=now,
+            site=appointment.site_values() if appointment.site_region else None,
         )
     return locked
 

@@ -33,8 +33,8 @@ from clinic.audit import audit_write
 from clinic.models import AuditEvent, User
 from clinic.outbox import message_queue, messages_cancel_topic
 from scheduling import lifecycle, selectors
-from scheduling.availability import RepeatLimit, SlotRules
 from scheduling.care import pathways
+from scheduling.care.coverage import coverage_earliest_date
 from scheduling.models import Appointment, Course, RepeatDue
 
 logger = logging.getLogger(__name__)
@@ -50,29 +50,6 @@ ALREADY_CLOSED = "This patient was already booked or dismissed."
 
 def topic_of(item: RepeatDue) -> str:
     return f"repeat-due:{item.pk}"
-
-
-def repeat_earliest_date(*, appointment: Appointment, now: dt.datetime) -> tuple[dt.date, RepeatLimit | None]:
-    """The first day the repeat policy lets this patient have the procedure again (today at
-    the soonest), and the limit that set it.
-
-    Asks ``SlotRules.repeat_limit``, the rule booking enforces, stepping to each limit's
-    earliest day until none applies (a minimum gap and a yearly maximum can stack).
-    """
-    rules = SlotRules.load(
-        procedure_type=appointment.procedure_type,
-        range_start=now,
-        range_end=now + dt.timedelta(minutes=1),
-        now=now,
-        patient=appointment.patient,
-    )
-    earliest, binding = localtime.today(appointment.location.zone, now=now), None
-    for _ in range(20):
-        limit = rules.repeat_limit(earliest)
-        if limit is None:
-            break
-        earliest, binding = limit.earliest, limit
-    return earliest, binding
 
 
 # --- Writes --------------------------------------------------------------------------------
@@ -144,20 +121,27 @@ def _course_repeats(*, now: dt.datetime):
         if later.exists():  # the repeat is already booked or done
             continue
         allowed, policy = _first_allowed(appointment, now=now)
+        if allowed is None:
+            # The payer would never allow it by waiting (e.g. too little relief for a repeat):
+            # not a queue item; the course page shows the suggestion for the provider.
+            logger.info("Course %s: repeat suggested but %s never allows it", state.course.pk, policy)
+            continue
         earliest = max(allowed, suggestion.not_before) if suggestion.not_before else allowed
-        reason = f"{suggestion.text}." + (f" Policy: {policy}." if policy else "")
+        reason = f"{suggestion.text}." + (f" Coverage: {policy}." if policy else "")
         yield state, appointment, earliest, reason[:300]
 
 
-def _first_allowed(appointment: Appointment, *, now: dt.datetime) -> tuple[dt.date, str]:
-    """The first day the payer limits allow the procedure again, and the limit in words.
-
-    The one place the sweep asks: until ``scheduling.care.coverage.coverage_earliest_date``
-    (patient, procedure type, site, location, now) is merged, the procedure type's repeat
-    policy (``repeat_earliest_date``) answers.
-    """
-    allowed, limit = repeat_earliest_date(appointment=appointment, now=now)
-    return allowed, (limit.rule if limit is not None else "")
+def _first_allowed(appointment: Appointment, *, now: dt.datetime) -> tuple[dt.date | None, str]:
+    """The first day the payer limits allow the procedure again at the session's site (the
+    rules booking enforces), and the limit in words; None when waiting will not help."""
+    allowed, limit = coverage_earliest_date(
+        patient=appointment.patient,
+        procedure_type=appointment.procedure_type,
+        site=appointment.site_values(),
+        location=appointment.location,
+        now=now,
+    )
+    return allowed, (limit.rule.name if limit is not None else "")
 
 
 def _queue_invitation(item: RepeatDue, appointment: Appointment, *, now: dt.datetime) -> None:

@@ -20,6 +20,7 @@ from tests.factories import (
     ReferralFactory,
     RoomCapabilityFactory,
     RoomFactory,
+    clinic_repeat_rules,
     set_weekday_hours,
 )
 
@@ -67,8 +68,9 @@ def world(db) -> World:
     give_template(provider, location)
     epidural = ProcedureTypeFactory(
         name="Epidural steroid injection", slug="epidural", duration_minutes=30, turnover_minutes=15,
-        repeat_min_days=21, repeat_max_per_year=4, locations=[location], required_capabilities=[fluoroscopy],
+        locations=[location], required_capabilities=[fluoroscopy],
     )  # fmt: skip
+    clinic_repeat_rules(epidural, min_days=21, max_count=4)
     consult = ProcedureTypeFactory(
         name="New-patient consultation", slug="consult", kind="visit", duration_minutes=45,
         locations=[location], required_capabilities=[exam_room],

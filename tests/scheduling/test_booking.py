@@ -135,8 +135,8 @@ def test_booking_against_the_repeat_policy_says_why_and_from_when(world, schedul
     second = local(world.location, 2026, 12, 8, 9)
     refused(
         world, scheduler, second,
-        "must be at least 21 days apart for one patient; the last was on 1 December 2026, "
-        "so the earliest is 22 December 2026",
+        "Epidural steroid injection spacing: one on 1 Dec 2026 (at least 21 days apart, Clinic policy); "
+        "the first date it allows is 22 Dec 2026.",
         procedure_type=world.epidural, referral=None,
     )  # fmt: skip
 
@@ -146,7 +146,11 @@ def test_a_provider_may_override_the_repeat_policy_with_a_reason(world, schedule
     appointment = book(world, provider_user, local(world.location, 2026, 12, 8, 9), procedure_type=world.epidural,
                        referral=None, repeat_override_reason="Flare after fall; discussed with patient")  # fmt: skip
     assert appointment.repeat_override_reason == "Flare after fall; discussed with patient"
-    assert "Repeat policy overridden" in appointment.events.get().note
+    assert appointment.events.get().note == (
+        'Coverage rule "Epidural steroid injection spacing" (Epidural steroid injection spacing: one on 1 Dec 2026 '
+        "(at least 21 days apart, Clinic policy); the first date it allows is 22 Dec 2026.) overridden: "
+        "Flare after fall; discussed with patient"
+    )
 
 
 def test_a_scheduler_cannot_override_the_repeat_policy(world, scheduler):

@@ -20,7 +20,7 @@ from scheduling.forms import patient as patient_forms
 from scheduling.models import Appointment, FollowUp
 from scheduling.services import booking, follow_ups
 from scheduling.services.status import appointment_set_status
-from tests.factories import PatientFactory, ProcedureTypeFactory, RoomCapabilityFactory
+from tests.factories import PatientFactory, ProcedureTypeFactory, RoomCapabilityFactory, clinic_repeat_rules
 
 pytestmark = pytest.mark.django_db
 CHICAGO = ZoneInfo("America/Chicago")
@@ -34,10 +34,12 @@ COMPLETED = dt.datetime(2026, 12, 1, 10, 0, tzinfo=CHICAGO)
 def procedures(world) -> dict:
     """The seeded defaults: medial branch block 6 hours, epidural 14 days, ablation 28 days."""
     fluoroscopy = RoomCapabilityFactory(slug="fluoroscopy")
-    mbb = ProcedureTypeFactory(name="Medial branch block", slug="mbb", duration_minutes=30, repeat_min_days=7,
+    mbb = ProcedureTypeFactory(name="Medial branch block", slug="mbb", duration_minutes=30,
                                locations=[world.location], required_capabilities=[fluoroscopy])  # fmt: skip
-    rfa = ProcedureTypeFactory(name="Radiofrequency ablation", slug="rfa", duration_minutes=60, repeat_min_days=180,
+    rfa = ProcedureTypeFactory(name="Radiofrequency ablation", slug="rfa", duration_minutes=60,
                                locations=[world.location], required_capabilities=[fluoroscopy])  # fmt: skip
+    clinic_repeat_rules(mbb, min_days=7)
+    clinic_repeat_rules(rfa, min_days=180)
     FollowUpCheck.objects.create(procedure_type=mbb, after=6, unit="hours", purpose="pain diary")
     FollowUpCheck.objects.create(procedure_type=world.epidural, after=14, unit="days", purpose="relief check")
     FollowUpCheck.objects.create(procedure_type=rfa, after=28, unit="days", purpose="relief check")

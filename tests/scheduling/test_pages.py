@@ -113,8 +113,8 @@ def test_finder_says_when_the_repeat_policy_pushes_the_earliest_date_out(client,
     )
     content = response.content.decode()
     assert (
-        "Repeat policy: Epidural steroid injection must be at least 21 days apart for this patient; the last was on "
-        "1 December 2026, so the earliest is 22 December 2026."
+        "Coverage rule: Epidural steroid injection spacing: one on 1 Dec 2026 (at least 21 days apart, Clinic policy); "
+        "the first date it allows is 22 Dec 2026."
     ) in content
     days = re.findall(r'<th scope="rowgroup" rowspan="\d+" class="slot-day" id="day-\d+">([^<]+)</th>', content)
     assert days[0] == "Tuesday 22 December 2026"
@@ -136,7 +136,9 @@ def test_repeat_policy_dates_are_calendar_days_where_the_clinic_is_not_utc(clien
     response = client.get(
         reverse("scheduling:find"), {"patient": world.patient.pk, "procedure_type": world.epidural.pk}
     )
-    assert "the last was on 1 December 2026, so the earliest is 22 December 2026." in response.content.decode()
+    assert "one on 1 Dec 2026 (at least 21 days apart, Clinic policy); the first date it allows is 22 Dec 2026." in (
+        response.content.decode()
+    )
 
 
 def test_finder_refuses_a_from_date_in_the_past(client, scheduler, world):

@@ -8,11 +8,11 @@ import re
 import pytest
 
 from clinic import localtime
+from scheduling.care.coverage import coverage_earliest_date
 from scheduling.models import Appointment
 from scheduling.selectors import find_slots
 from scheduling.services import booking
 from scheduling.services.booking import SlotUnavailable
-from scheduling.services.repeats import repeat_earliest_date
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -59,8 +59,8 @@ def finder_offers(world, day: dt.date, now: dt.datetime) -> bool:
 
 
 def earliest_in(message: str) -> dt.date:
-    named = re.search(r"the earliest is (.+)\.$", message).group(1)
-    return dt.datetime.strptime(named, "%d %B %Y").date()
+    named = re.search(r"the first date it allows is (.+)\.$", message).group(1)
+    return dt.datetime.strptime(named, "%d %b %Y").date()
 
 
 @pytest.mark.parametrize(("zone_name", "wall"), CASES)
@@ -76,7 +76,7 @@ def test_finder_booking_and_message_agree_day_by_day_across_daylight_saving(worl
         # The first time of the day: 08:30, earlier on the clock than the last one's time.
         accepted, message = booking_accepts(world, local(world.location, day.year, day.month, day.day, 8, 30), now)
         if not accepted:
-            assert "must be at least 21 days apart" in message, message
+            assert "(at least 21 days apart, Clinic policy)" in message, message
             earliest_named = earliest_in(message)
         offered = finder_offers(world, day, now)
         assert offered == accepted, (day, offered, accepted)
@@ -85,7 +85,14 @@ def test_finder_booking_and_message_agree_day_by_day_across_daylight_saving(worl
     assert earliest_named == wall.date() + dt.timedelta(days=GAP)
     assert [accepted for _, accepted in checked] == [earliest_named <= day for day, _ in checked]
     # The repeat queue's earliest date is the same day.
-    assert repeat_earliest_date(appointment=last, now=now)[0] == earliest_named
+    first_allowed, _limit = coverage_earliest_date(
+        patient=last.patient,
+        procedure_type=last.procedure_type,
+        site=last.site_values(),
+        location=last.location,
+        now=now,
+    )
+    assert first_allowed == earliest_named
 
 
 def test_eight_thirty_on_day_21_after_a_nine_oclock_appointment_is_accepted(world):
@@ -95,4 +102,6 @@ def test_eight_thirty_on_day_21_after_a_nine_oclock_appointment_is_accepted(worl
     assert accepted, message
     refused, message = booking_accepts(world, local(world.location, 2026, 12, 21, 14, 0), now)
     assert not refused
-    assert message.endswith("the last was on 1 December 2026, so the earliest is 22 December 2026.")
+    assert message.endswith(
+        "one on 1 Dec 2026 (at least 21 days apart, Clinic policy); the first date it allows is 22 Dec 2026."
+    )

@@ -99,7 +99,7 @@ def test_worn_off_relief_queues_one_item_with_the_policys_earliest_date_and_invi
     assert item.earliest_date == dt.date(2026, 12, 22)  # 1 December + 21 days
     assert item.reason == (
         "ESI gave 30% relief at follow-up, lasted 2 weeks, worn off: next is ESI, no sooner than 22 Dec 2026. "
-        "Policy: at least 21 days apart."
+        "Coverage: Epidural steroid injection spacing."
     )
     with time_machine.travel(SWEEP, tick=False):
         outbox.messages_deliver_due(now=SWEEP)
@@ -176,7 +176,7 @@ def test_the_yearly_maximum_pushes_the_earliest_date_out(world, scheduler, esi):
     complete_with_answer(world, scheduler, relief=20, lasted="days")
     [item] = sweep()
     assert item.earliest_date == dt.date(2027, 3, 2)  # 365 days after 2 March 2026
-    assert item.reason.endswith("Policy: at most 4 in any 365 days.")
+    assert item.reason.endswith("Coverage: Epidural steroid injection yearly maximum.")
 
 
 def test_booking_the_repeat_clears_the_item_and_a_cancelled_repeat_brings_it_back(world, scheduler, esi):

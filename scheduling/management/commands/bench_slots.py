@@ -36,6 +36,7 @@ from clinic.models import (
     WeekdayHours,
 )
 from clinic.validators import luhn_check_digit
+from conditions.models import CoverageRule
 from referrals.models import Patient
 from scheduling.models import Appointment, AvailabilityTemplate, TimeOff
 from scheduling.selectors import find_slots
@@ -154,6 +155,7 @@ def _json(report: dict) -> str:
 
 
 def _wipe() -> None:
+    CoverageRule.objects.filter(topic__startswith="bench-").delete()
     for model in (Appointment, TimeOff, AvailabilityTemplate, Closure, Patient, Room, Provider, ProcedureType,
                   OpeningRange, WeekdayHours, Location, RoomCapability):  # fmt: skip
         model.objects.all().delete()
@@ -183,9 +185,18 @@ def build_world(*, days: int, appointments: int) -> dict:
         rooms.append(room)
     epidural = ProcedureType.objects.create(
         name="Epidural steroid injection", slug="epidural", kind="therapeutic", duration_minutes=30,
-        turnover_minutes=15, repeat_min_days=21, repeat_max_per_year=4,
+        turnover_minutes=15,
     )  # fmt: skip
     epidural.locations.set(locations)
+    # The coverage rules the finder checks for the benchmark's patient.
+    for topic, kind, fields in (
+        ("bench-interval", "min_interval", {"min_days": 21}),
+        ("bench-yearly", "max_sessions", {"max_count": 4}),
+    ):
+        rule = CoverageRule.objects.create(
+            topic=topic, name=topic, kind=kind, text="Bench rule.", region_grouping="each", **fields
+        )
+        rule.procedure_types.add(epidural)
     epidural.required_capabilities.add(fluoro)
     providers = []
     for i in range(5):
