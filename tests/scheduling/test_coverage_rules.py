@@ -41,6 +41,7 @@ def seeded(world) -> dict:
         ("transforaminal-epidural-steroid-injection", "Transforaminal ESI"),
         ("medial-branch-block", "Medial branch block"),
         ("radiofrequency-ablation", "Radiofrequency ablation"),
+        ("spinal-cord-stimulator-trial", "Spinal cord stimulator trial"),
     ]:
         types[slug] = ProcedureTypeFactory(
             name=name, slug=slug, duration_minutes=30, locations=[world.location], required_capabilities=fluoroscopy
@@ -278,3 +279,25 @@ def test_a_repeat_on_the_21st_calendar_day_at_any_time_is_allowed_across_dayligh
     when = local(world.location, day_21.year, day_21.month, day_21.day, 8, 30)
     assert when - wall.replace(tzinfo=world.location.zone) < dt.timedelta(days=21)
     assert book(world, scheduler, esi, when, LUMBAR, now=now).starts_at == when
+
+
+def test_a_stimulator_trial_needs_a_psychology_evaluation_recorded_in_a_course(world, seeded, scheduler):
+    from conditions.models import Condition, Pathway, PathwayStep
+    from scheduling.models import Course, CourseDecision
+
+    trial = seeded["spinal-cord-stimulator-trial"]
+    past(world, world.consult, dt.date(2026, 10, 1), {})  # a returning patient
+    message = refused(world, scheduler, trial, local(world.location, *DEC_1), LUMBAR)
+    assert message == (
+        "Stimulator trial needs a psychology evaluation: needs 1 psychology evaluation recorded in a course within "
+        "12 months; 0 so far (Aetna CPB 0194 and the Medicare NCD 160.7)."
+    )
+    condition = Condition.objects.create(name="Failed back", slug="failed-back", body_region="lower_back")
+    pathway = Pathway.objects.create(condition=condition, name="SCS", slug="scs")
+    step = PathwayStep.objects.create(pathway=pathway, position=1, code="psych", label="Psychology evaluation",
+                                      kind="action", action="psychology_evaluation")  # fmt: skip
+    course = Course.objects.create(patient=world.patient, pathway=pathway, enrolled_at=NOW - dt.timedelta(days=30))
+    CourseDecision.objects.create(course=course, suggested_step=step, chosen_step=step, choice="accepted",
+                                  suggestion="Psychology evaluation", note="Cleared for a trial",
+                                  decided_at=NOW - dt.timedelta(days=20))  # fmt: skip
+    assert book(world, scheduler, trial, local(world.location, *DEC_1), LUMBAR).procedure_type == trial
