@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import admin, booking, calendars, patients, queues
+from scheduling.views import admin, booking, calendars, orders, patients, queues
 
 app_name = "scheduling"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("patients/", patients.patients, name="patients"),
     path("patients/<int:pk>/", patients.patient_chart, name="patient"),
     path("patients/<int:pk>/edit/", patients.patient_edit, name="patient_edit"),
+    path("patients/<int:pk>/order/", orders.order_new, name="order_new"),
+    path("orders/<int:pk>/", orders.order_detail, name="order"),
+    path("orders/<int:pk>/cancel/", orders.order_cancel, name="order_cancel"),
     path("day/", calendars.day, name="day"),
     path("week/", calendars.week, name="week"),
     path("day/open/", calendars.open_day, name="open_day"),

@@ -194,3 +194,15 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     source = "portal"
     reason = "Mid-back pain for 6 months, worse when turning."
     urgency = "routine"
+
+
+class ProcedureOrderFactory(factory.django.DjangoModelFactory):
+    """An open order, as a provider's ``order_create`` leaves it (site fields as stored)."""
+
+    class Meta:
+        model = "scheduling.ProcedureOrder"
+
+    patient = factory.SubFactory(PatientFactory)
+    procedure_type = factory.SubFactory(ProcedureTypeFactory)
+    ordered_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC))
+    status = "open"

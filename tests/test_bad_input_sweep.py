@@ -60,6 +60,7 @@ from scheduling.models import (
     ExtraAvailability,
     FollowUp,
     PatientRequest,
+    ProcedureOrder,
     RepeatDue,
     TimeOff,
 )
@@ -132,7 +133,7 @@ TIME_FILLERS = ("09:00", "11:00", "13:00", "15:00")
 # The tables a rejected form must leave as they were (the audit log may record a view).
 WATCHED_MODELS = (
     Patient, Referral, ReferralEvent, Attachment, PortalAccessRequest, Appointment, AppointmentEvent,
-    PatientRequest, FollowUp, RepeatDue, Closure, TimeOff, ExtraAvailability, AvailabilityTemplate,
+    PatientRequest, FollowUp, RepeatDue, ProcedureOrder, Closure, TimeOff, ExtraAvailability, AvailabilityTemplate,
     WeekdayHours, OpeningRange, OutgoingMessage,
 )  # fmt: skip
 
@@ -203,6 +204,7 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
         patient=patient, procedure_type=epidural, last_appointment=done, earliest_date=dt.date(2026, 11, 23),
         reason="30% relief", created_at=NOW,
     )  # fmt: skip
+    order = ProcedureOrder.objects.create(patient=patient, procedure_type=epidural, ordered_at=NOW)
     message = OutgoingMessage.objects.create(
         key="sweep:1", kind="appointment_confirmation", to_email="patient@mail.example", subject="Your appointment",
         body_text="See you.", status=OutgoingMessage.Status.FAILED, due_at=NOW, last_error="550 no such user",
@@ -240,6 +242,9 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
         "clinic:sent_email_html": {"pk": [sent.pk]},
         "scheduling:patient": {"pk": [patient.pk]},
         "scheduling:patient_edit": {"pk": [patient.pk]},
+        "scheduling:order_new": {"pk": [patient.pk]},
+        "scheduling:order": {"pk": [order.pk]},
+        "scheduling:order_cancel": {"pk": [order.pk]},
         "scheduling:admin_closure_remove": {"pk": [closure.pk]},
         "scheduling:admin_time_off_remove": {"pk": [time_off.pk]},
         "scheduling:appointment": {"pk": [upcoming.pk, done.pk]},

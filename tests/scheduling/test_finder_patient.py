@@ -14,7 +14,7 @@ from clinic.models import AuditEvent
 from scheduling.models import Appointment
 from scheduling.selectors import find_slots
 from scheduling.services import booking
-from tests.factories import PatientFactory, ProviderFactory, ReferralFactory
+from tests.factories import PatientFactory, ProcedureOrderFactory, ProviderFactory, ReferralFactory
 from tests.scheduling.conftest import give_template, local
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +52,9 @@ def test_a_returning_patient_books_the_next_appointment_through_finder_and_book_
     client, scheduler, world
 ):
     first_visit(world, scheduler)
+    order = ProcedureOrderFactory(patient=world.patient, procedure_type=world.epidural)
     client.force_login(scheduler)
-    content = finder(client, patient=world.patient.pk, procedure_type=world.epidural.pk)
+    content = finder(client, order=order.pk)
     assert "Find a slot for Jordan Reyes" in content
     offered = chips(content)
     assert offered, "a returning patient is offered times"
@@ -73,6 +74,15 @@ def test_a_returning_patient_books_the_next_appointment_through_finder_and_book_
     assert "Booked: Epidural steroid injection with Dr. Priya Patel" in response.content.decode()
     assert second.patient == world.patient
     assert second.referral is None
+    assert second.order == order
+
+
+def test_a_returning_patient_is_told_up_front_that_a_procedure_needs_an_order(client, scheduler, world):
+    first_visit(world, scheduler)
+    client.force_login(scheduler)
+    content = finder(client, patient=world.patient.pk, procedure_type=world.epidural.pk)
+    assert "Procedures are booked from a provider&#x27;s order" in content
+    assert chips(content) == []
 
 
 def test_a_referral_already_scheduled_is_refused_up_front_and_at_booking(client, scheduler, world):

@@ -19,7 +19,7 @@ from scheduling import selectors, tasks
 from scheduling.models import Appointment, FollowUp, RepeatDue
 from scheduling.services import booking, repeats
 from scheduling.services.status import appointment_set_status
-from tests.factories import PatientFactory, ReferralFactory
+from tests.factories import PatientFactory, ProcedureOrderFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
 CHICAGO = ZoneInfo("America/Chicago")
@@ -133,6 +133,7 @@ def test_an_appointment_already_booked_for_the_repeat_means_nothing_is_due(world
         booking.appointment_book(
             actor=scheduler, patient=world.patient, procedure_type=esi, location=world.location,
             provider=world.provider, starts_at=dt.datetime(2026, 12, 22, 9, 0, tzinfo=CHICAGO),
+            order=ProcedureOrderFactory(patient=world.patient, procedure_type=esi),
         )  # fmt: skip
     assert sweep() == []
 
@@ -159,6 +160,7 @@ def test_booking_the_repeat_clears_the_item_and_a_cancelled_repeat_brings_it_bac
         repeat = booking.appointment_book(
             actor=scheduler, patient=world.patient, procedure_type=esi, location=world.location,
             provider=world.provider, starts_at=dt.datetime(2026, 12, 22, 9, 0, tzinfo=CHICAGO),
+            order=ProcedureOrderFactory(patient=world.patient, procedure_type=esi),
         )  # fmt: skip
     item.refresh_from_db()
     assert (item.status, item.closed_by, item.closed_note) == (
