@@ -267,17 +267,19 @@ def test_the_week_of_one_provider_costs_a_constant_number_of_queries(
     client, scheduler, world, django_assert_num_queries
 ):
     first_visit(world, scheduler)
-    params = {"patient": world.patient.pk, "procedure_type": world.epidural.pk, "provider": world.provider.pk}
+    order = ProcedureOrderFactory(patient=world.patient, procedure_type=world.epidural)
+    params = {"order": order.pk, "provider": world.provider.pk}
     client.force_login(scheduler)
     # 1 session, 2 user, 3 the session's second-factor device (django-otp),
-    # 4-5 permissions, 6-7 the form's procedure and provider,
-    # 8 the patient, 9 the audit record, 10 the patient's latest referral (context),
-    # 11 any active appointment (the referral rule), 12 the procedure's first location (zone),
-    # 13-21 the slot rules: locations, hours with ranges, closures, capable rooms, templates,
+    # 4-5 permissions, 6 the order (what it fills in), 7-8 the form's procedure and provider,
+    # 9 the order (patient, procedure), 10 the patient, 11 the audit record, 12 the patient's
+    # latest referral (context), 13 any active appointment (the referral rule), 14 the order's
+    # active appointment (the order rule), 15 the procedure's first location (zone),
+    # 16-24 the slot rules: locations, hours with ranges, closures, capable rooms, templates,
     # extra availability, time off, busy appointments, the patient's history of this procedure,
-    # 22-24 the form's procedure, location and provider choices,
-    # 25-27 savepoint, session save, release
-    with django_assert_num_queries(27):
+    # 25-27 the form's procedure, location and provider choices,
+    # 28-30 savepoint, session save, release
+    with django_assert_num_queries(30):
         response = client.get(reverse("scheduling:find"), params)
     assert chips(response.content.decode())
     for n in range(6):
@@ -288,6 +290,6 @@ def test_the_week_of_one_provider_costs_a_constant_number_of_queries(
             referral=ReferralFactory(patient=other, status="accepted", first_visit=world.consult), now=NOW,
         )  # fmt: skip
         give_template(ProviderFactory(locations=[world.location]), world.location)
-    with django_assert_num_queries(27):
+    with django_assert_num_queries(30):
         response = client.get(reverse("scheduling:find"), params)
     assert len(chips(response.content.decode())) > 0

@@ -204,7 +204,11 @@ def test_the_queue_page_lists_the_item_with_a_finder_link_for_the_patient(client
         finder = f"{reverse('scheduling:find')}?procedure_type={esi.pk}&patient={world.patient.pk}&from_date=2026-12-22"
         assert finder.replace("&", "&amp;") in page
         found = client.get(finder).content.decode()
-    assert "Find a slot for Jordan Reyes" in found
+        # A repeat is a procedure: it is booked from the provider's order, so the finder says so.
+        assert "Find a slot for Jordan Reyes" in found
+        assert "Procedures are booked from a provider&#x27;s order" in found
+        order = ProcedureOrderFactory(patient=world.patient, procedure_type=esi)
+        found = client.get(finder + f"&order={order.pk}").content.decode()
     assert "Tuesday 22 December 2026" in found
     assert "Monday 21 December 2026" not in found
     assert reverse("scheduling:repeat_due_dismiss", args=[item.pk]) in page
