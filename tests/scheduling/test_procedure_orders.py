@@ -83,7 +83,8 @@ def test_a_provider_orders_from_an_appointment_and_the_order_page_shows_it(
     order = ProcedureOrder.objects.get()
     assert response.redirect_chain[-1][0] == order.get_absolute_url()
     assert (order.site_region, order.site_side, order.site_levels) == ("thoracic", "bilateral", "T6-T7, T7-T8")
-    assert order.from_appointment == consult and order.ordered_by == provider_user
+    assert order.from_appointment == consult
+    assert order.ordered_by == provider_user
     content = response.content.decode()
     assert "Thoracic T6-T7, T7-T8, bilateral" in content
     assert "Not booked yet." in content
@@ -210,7 +211,9 @@ def test_the_outcome_form_shows_a_range_message_next_to_the_field_keeping_the_te
         )
     assert response.status_code == 400
     content = response.content.decode()
-    assert RELIEF_RANGE in content and 'value="150"' in content and 'value="6"' in content
+    assert RELIEF_RANGE in content
+    assert 'value="150"' in content
+    assert 'value="6"' in content
     appointment.refresh_from_db()
     assert appointment.status == "checked_in"
 
