@@ -78,6 +78,10 @@ def find(request: HttpRequest) -> HttpResponse:
         audit_record(request=request, action=AuditEvent.Action.VIEW, obj=patient, summary=FINDER)
         context["context_referral"] = referral or _latest_referral(patient)
     procedure_type = form.cleaned_data.get("procedure_type") if form.is_valid() else None
+    if order is None and patient is not None and procedure_type is not None and appointment is None:
+        # The patient picked and the procedure chosen: their open order for it, if there is one.
+        order = selectors.orders_to_schedule().filter(patient=patient, procedure_type=procedure_type).first()
+        context["order"] = order
     problem = _up_front_problem(patient, referral, appointment, order=order, procedure_type=procedure_type)
     if problem:
         context.update(problem=problem, accepted_referrals=_accepted_referrals(patient))
