@@ -164,8 +164,12 @@ def status_change(appointment: Appointment, status: str, *, actor, now, note="",
         setattr(locked, name, value)
         fields.append(name)
     locked.save(update_fields=fields)
+    # What the procedure showed is part of the completion's record.
+    after = snapshot(locked) | {k: v for k, v in (extra or {}).items() if k in OUTCOME_FIELDS}
     event_record(
-        appointment_id=locked.pk, action=status, actor=actor, at=now, before=before,
-        after=snapshot(locked), note=note,
+        appointment_id=locked.pk, action=status, actor=actor, at=now, before=before, after=after, note=note,
     )  # fmt: skip
     return locked
+
+
+OUTCOME_FIELDS = ("block_relief_percent", "baseline_pain", "outcome_note")

@@ -393,7 +393,7 @@ def _get_recorded(queryset: QuerySet, pk: int, *, user):
 
 def get_appointment(pk: int, *, user) -> Appointment:
     """The appointment page's access helper (records the view; 404 if missing)."""
-    related = ("patient", "procedure_type", "provider", "room", "location", "referral__referring_physician")
+    related = ("patient", "procedure_type", "provider", "room", "location", "referral__referring_physician", "order")
     return _get_recorded(Appointment.objects.select_related(*related), pk, user=user)
 
 
@@ -521,6 +521,7 @@ def get_repeat_due(pk: int, *, user) -> RepeatDue:
 # The chart shows the latest messages and changes; older ones stay in the audit log and ledger.
 CHART_MESSAGES_SHOWN = 50
 CHART_CHANGES_SHOWN = 50
+CHART_ORDERS_SHOWN = 50
 
 
 @dataclass
@@ -534,6 +535,7 @@ class PatientChart:
     requests: list[PatientRequest]
     messages: list[OutgoingMessage]
     changes: list[PatientChange]
+    orders: list[ProcedureOrder]
 
 
 def patient_chart(patient: Patient, *, now: dt.datetime | None = None) -> PatientChart:
@@ -565,4 +567,7 @@ def patient_chart(patient: Patient, *, now: dt.datetime | None = None) -> Patien
         ),
         messages=list(messages.order_by("-due_at", "-pk")[:CHART_MESSAGES_SHOWN]) if topics else [],
         changes=list(patient.changes.order_by("-at", "-pk")[:CHART_CHANGES_SHOWN]),
+        orders=list(
+            patient.orders.select_related("procedure_type").order_by("-ordered_at", "-pk")[:CHART_ORDERS_SHOWN]
+        ),
     )

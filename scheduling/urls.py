@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import admin, booking, calendars, courses, patients, queues
+from scheduling.views import admin, booking, calendars, courses, orders, patients, queues
 
 app_name = "scheduling"
 
@@ -19,6 +19,9 @@ urlpatterns = [
     path("courses/<int:pk>/decide/", courses.course_decide, name="course_decide"),
     path("courses/<int:pk>/close/", courses.course_close, name="course_close"),
     path("courses/to-decide/", courses.courses_to_decide, name="courses_to_decide"),
+    path("patients/<int:pk>/order/", orders.order_new, name="order_new"),
+    path("orders/<int:pk>/", orders.order_detail, name="order"),
+    path("orders/<int:pk>/cancel/", orders.order_cancel, name="order_cancel"),
     path("day/", calendars.day, name="day"),
     path("week/", calendars.week, name="week"),
     path("day/open/", calendars.open_day, name="open_day"),

@@ -218,3 +218,15 @@ def clinic_repeat_rules(procedure_type, *, min_days: int | None = None, max_coun
         rule.procedure_types.add(procedure_type)
         made.append(rule)
     return made
+
+
+class ProcedureOrderFactory(factory.django.DjangoModelFactory):
+    """An open order, as a provider's ``order_create`` leaves it (site fields as stored)."""
+
+    class Meta:
+        model = "scheduling.ProcedureOrder"
+
+    patient = factory.SubFactory(PatientFactory)
+    procedure_type = factory.SubFactory(ProcedureTypeFactory)
+    ordered_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC))
+    status = "open"

@@ -136,7 +136,7 @@ TIME_FILLERS = ("09:00", "11:00", "13:00", "15:00")
 # The tables a rejected form must leave as they were (the audit log may record a view).
 WATCHED_MODELS = (
     Patient, Referral, ReferralEvent, Attachment, PortalAccessRequest, Appointment, AppointmentEvent,
-    PatientRequest, FollowUp, RepeatDue, Closure, TimeOff, ExtraAvailability, AvailabilityTemplate,
+    PatientRequest, FollowUp, RepeatDue, ProcedureOrder, Closure, TimeOff, ExtraAvailability, AvailabilityTemplate,
     WeekdayHours, OpeningRange, OutgoingMessage,
 )  # fmt: skip
 
@@ -223,6 +223,7 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
     )  # fmt: skip
     appointment(local(location, 2026, 10, 5, 9, 0), status=Appointment.Status.COMPLETED, order=order,
                 block_relief_percent=40)  # fmt: skip
+    open_order = ProcedureOrder.objects.create(patient=patient, procedure_type=epidural, ordered_at=NOW)
     message = OutgoingMessage.objects.create(
         key="sweep:1", kind="appointment_confirmation", to_email="patient@mail.example", subject="Your appointment",
         body_text="See you.", status=OutgoingMessage.Status.FAILED, due_at=NOW, last_error="550 no such user",
@@ -260,6 +261,9 @@ def seeded(frozen, settings, tmp_path, referrer, other_referrer, intake, schedul
         "clinic:sent_email_html": {"pk": [sent.pk]},
         "scheduling:patient": {"pk": [patient.pk]},
         "scheduling:patient_edit": {"pk": [patient.pk]},
+        "scheduling:order_new": {"pk": [patient.pk]},
+        "scheduling:order": {"pk": [open_order.pk]},
+        "scheduling:order_cancel": {"pk": [open_order.pk]},
         "scheduling:admin_closure_remove": {"pk": [closure.pk]},
         "scheduling:admin_time_off_remove": {"pk": [time_off.pk]},
         "scheduling:appointment": {"pk": [upcoming.pk, done.pk]},

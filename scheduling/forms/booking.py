@@ -48,6 +48,7 @@ class SlotSearchForm(forms.Form):
     referral = IdField(required=False)
     appointment = IdField(required=False)
     patient = IdField(required=False)
+    order = IdField(required=False)
 
     def clean_from_date(self) -> dt.date | None:
         value = self.cleaned_data.get("from_date")
@@ -77,6 +78,7 @@ class BookForm(forms.Form):
     referral = IdField(required=False)
     appointment = IdField(required=False)
     patient = IdField(required=False)
+    order = IdField(required=False)
     offered_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     repeat_override_reason = forms.CharField(
         required=False, max_length=300, label="Override the coverage rule because (providers only)",
@@ -106,6 +108,16 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=Appointment.Status.choices)
     outcome_summary = forms.CharField(required=False, label="Outcome summary (for the referring physician)",
                                       widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    # What the procedure showed, recorded at completion; the ranges are checked by the
+    # service (scheduling.services.status.outcome_check), whose messages go next to the fields.
+    block_relief_percent = forms.CharField(
+        required=False, label="Relief during the block (%)", help_text="Percent relief in the anaesthetic's window.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )  # fmt: skip
+    baseline_pain = forms.CharField(
+        required=False, label="Pain before (0-10)", widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    outcome_note = forms.CharField(required=False, label="Outcome note", widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, appointment: Appointment, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,6 +127,17 @@ class StatusForm(forms.Form):
         allowed = statuses_allowed_now(appointment)
         self.fields["status"].choices = [(v, label) for v, label in Appointment.Status.choices if v in allowed]
         self.nothing_yet = "" if allowed else next_step_hint(appointment)
+        pt = appointment.procedure_type
+        if not pt.records_block_relief:
+            del self.fields["block_relief_percent"]
+        if not pt.records_baseline_pain:
+            del self.fields["baseline_pain"]
+        if not (pt.records_block_relief or pt.records_baseline_pain):
+            del self.fields["outcome_note"]
+
+    def outcome(self) -> dict:
+        names = ("block_relief_percent", "baseline_pain", "outcome_note")
+        return {name: self.cleaned_data[name] for name in names if name in self.fields and self.cleaned_data[name]}
 
     def full_clean(self) -> None:
         super().full_clean()

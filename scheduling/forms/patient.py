@@ -11,6 +11,7 @@ from scheduling.services.patient_requests import CANCEL_NEEDS_REASON, REQUEST_NE
 PAIN_NEEDED = "Choose a number from 0 (no pain) to 10 (the worst pain you can imagine) for your pain right now."
 RELIEF_NEEDED = "Enter how much relief you had as a whole number from 0 to 100 (percent); 0 means none."
 LASTED_NEEDED = "Choose how long the relief lasted."
+WEEKS_RANGE = "Please give a number of weeks from 0 to 104, or leave it empty."
 COMMENTS_TOO_LONG = "Please keep your comments to %(limit_value)d characters (you wrote %(show_value)d)."
 
 
@@ -40,6 +41,14 @@ class FollowUpAnswerForm(forms.Form):
         widget=forms.RadioSelect,
         label="How long did the relief last?",
         error_messages={"required": LASTED_NEEDED, "invalid_choice": LASTED_NEEDED},
+    )
+    relief_weeks = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=104,
+        label="About how many weeks did the relief last? (optional)",
+        error_messages={"min_value": WEEKS_RANGE, "max_value": WEEKS_RANGE, "invalid": WEEKS_RANGE},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 104}),
     )
     comments = forms.CharField(
         required=False,

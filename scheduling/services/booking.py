@@ -21,7 +21,7 @@ from scheduling import availability as rules_mod
 from scheduling import lifecycle
 from scheduling.availability import Candidate, SlotRules
 from scheduling.care.coverage import CoverageLimit
-from scheduling.models import Appointment
+from scheduling.models import Appointment, ProcedureOrder
 from scheduling.selectors import Slot, find_slots
 from scheduling.services import patient_mail, repeats
 
@@ -68,6 +68,14 @@ REFERRAL_JUST_SCHEDULED = (
 CANCEL_NEEDS_REASON = "Give a reason for cancelling."
 OVERRIDE_ONLY_REPEAT = "Only a coverage rule may be overridden, and only by a provider with a reason."
 NOT_ACTIVE = "This appointment is cancelled: book a new one instead."
+ORDER_REQUIRED = (
+    "Procedures are booked from a provider's order: {procedure} for this patient needs an open order "
+    "(ask the provider to order it, then book it from the to-schedule queue)."
+)
+ORDER_OTHER_PATIENT = "That order is for another patient."
+ORDER_OTHER_PROCEDURE = "That order is for {ordered}, not {procedure}."
+ORDER_NOT_OPEN = "That order is {status}: only open orders can be booked."
+ORDER_ALREADY_BOOKED = "That order is already booked: {appointment} Open that appointment to change it."
 
 
 class SlotUnavailable(ValidationError):
@@ -265,6 +273,41 @@ def booking_referral(*, patient: Patient | None, referral: Referral | None) -> R
     raise ValidationError(REFERRAL_REQUIRED, code="referral_required")
 
 
+def booking_order(
+    *, patient: Patient, procedure_type: ProcedureType, referral: Referral | None, order: ProcedureOrder | None
+) -> ProcedureOrder | None:
+    """The order a booking is made from, checked; the one place the finder asks too.
+
+    Nothing but the first visit under an accepted referral books without an order: every
+    later procedure (a type that is not a visit) comes from a provider's open order for this
+    patient and this procedure, not yet booked."""
+    if order is None:
+        if referral is None and procedure_type.kind != ProcedureType.Kind.VISIT:
+            raise ValidationError(ORDER_REQUIRED.format(procedure=procedure_type.name), code="order_required")
+        return None
+    if order.patient_id != patient.pk:
+        raise ValidationError(ORDER_OTHER_PATIENT, code="order_patient")
+    if order.procedure_type_id != procedure_type.pk:
+        raise ValidationError(
+            ORDER_OTHER_PROCEDURE.format(ordered=order.procedure_type.name, procedure=procedure_type.name),
+            code="order_procedure",
+        )
+    if order.status != ProcedureOrder.Status.OPEN:
+        raise ValidationError(ORDER_NOT_OPEN.format(status=order.get_status_display().lower()), code="order_status")
+    booked = order.appointments.active().select_related("procedure_type", "provider", "location").first()
+    if booked is not None:
+        raise ValidationError(ORDER_ALREADY_BOOKED.format(appointment=describe(booked)), code="order_booked")
+    return order
+
+
+def _lock_order(order: ProcedureOrder | None) -> ProcedureOrder | None:
+    """Re-read the order under a row lock: two bookings of one order at once are serialised,
+    the second told which appointment holds it."""
+    if order is None:
+        return None
+    return ProcedureOrder.objects.select_for_update().select_related("procedure_type").get(pk=order.pk)
+
+
 def _lock_referral(referral: Referral | None) -> Referral | None:
     """Re-read the referral under a row lock, so that of two bookings of one referral's
     first visit at once the second sees the first's commit (and is refused by
@@ -304,13 +347,15 @@ def appointment_book(
     ends_at: dt.datetime | None = None,
     repeat_override_reason: str = "",
     offered_at: dt.datetime | None = None,
+    order: ProcedureOrder | None = None,
     now: dt.datetime | None = None,
     site: dict | None = None,
 ) -> Appointment:
-    """Book one appointment, re-checking every rule inside the transaction.
+    """Book one appointment, re-checking every rule inside the transaction. Booked from an
+    ``order``, the appointment is linked to it and takes its site.
 
-    Raises SlotUnavailable (a rule, with its message), ValidationError (referral rules) or
-    SlotTaken (lost a race, with the next free alternatives).
+    Raises SlotUnavailable (a rule, with its message), ValidationError (referral and order
+    rules) or SlotTaken (lost a race, with the next free alternatives).
     """
     now = now or timezone.now()
     starts_at = _utc(starts_at)
@@ -319,6 +364,12 @@ def appointment_book(
     try:
         with transaction.atomic():
             referral = booking_referral(patient=patient, referral=_lock_referral(referral))
+            order = booking_order(
+                patient=patient, procedure_type=procedure_type, referral=referral, order=_lock_order(order)
+            )
+            # Booked from an order, the order says where; the coverage rules count there.
+            if order is not None:
+                site = order.site_values()
             chosen_room, overridden = _check_slot(
                 procedure_type=procedure_type,
                 location=location,
@@ -345,6 +396,7 @@ def appointment_book(
                 blocks_until=starts_at + dt.timedelta(minutes=minutes + procedure_type.turnover_minutes),
                 repeat_override_reason=repeat_override_reason.strip() if overridden else "",
                 created_by=actor,
+                order=order,
                 **_site_fields(site),
             )
             _record(

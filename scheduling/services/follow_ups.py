@@ -136,6 +136,7 @@ def follow_up_answer(
     percent_relief: int,
     relief_lasted: str,
     comments: str = "",
+    relief_weeks: int | None = None,
     now: dt.datetime | None = None,
 ) -> bool:
     """Store the patient's answer and withdraw the reminder; False (and nothing changed)
@@ -147,6 +148,7 @@ def follow_up_answer(
         pain_now=pain_now,
         percent_relief=percent_relief,
         relief_lasted=relief_lasted,
+        relief_weeks=relief_weeks,
         comments=comments.strip(),
     )
     if stored:

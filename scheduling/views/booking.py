@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,12 +15,12 @@ from django.views.decorators.http import require_POST
 from clinic import localtime, query_params
 from clinic.audit import audit_record, audit_record_many, phi_list, phi_page, phi_write
 from clinic.models import AuditEvent, Location
-from clinic.roles import Role, role_required
+from clinic.roles import Role, has_role, role_required
 from referrals.models import Patient, Referral
 from referrals.selectors import patients_search
 from scheduling import selectors
 from scheduling.forms.booking import BookForm, CancelForm, PatientPickForm, SlotSearchForm, StatusForm
-from scheduling.models import Appointment
+from scheduling.models import Appointment, ProcedureOrder
 from scheduling.services import booking as services
 from scheduling.services.status import appointment_set_status
 from scheduling.views.shared import SCHEDULING_ROLES
@@ -34,9 +35,16 @@ FINDER = "Slot finder"
 @phi_list
 @role_required(Role.SCHEDULER)
 def queue(request: HttpRequest) -> HttpResponse:
+    """Accepted referrals (first visits) and open procedure orders, each paginated."""
     referrals = list(selectors.referrals_to_schedule())
-    audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=referrals, summary="scheduling queue")
-    return render(request, "scheduling/queue.html", {"referrals": referrals})
+    orders = Paginator(selectors.orders_to_schedule(), ORDERS_PER_PAGE).get_page(request.GET.get("orders_page"))
+    audit_record_many(
+        request=request, action=AuditEvent.Action.VIEW, objs=[*referrals, *orders], summary="scheduling queue"
+    )
+    return render(request, "scheduling/queue.html", {"referrals": referrals, "orders": orders})
+
+
+ORDERS_PER_PAGE = 25
 
 
 # When one provider is chosen the finder shows their whole week; for any provider the
@@ -61,22 +69,27 @@ def find(request: HttpRequest) -> HttpResponse:
     form = SlotSearchForm(data) if data.get("procedure_type") else SlotSearchForm(initial=data.dict())
     picker = PatientPickForm(request.GET if "q" in request.GET else None)
     context = {"form": form, "picker": picker, "offered_at": timezone.now()}
-    patient, referral, appointment = _subject(form.cleaned_data if form.is_valid() else _ids(form))
-    context.update(patient=patient, referral=referral, appointment=appointment, context_referral=referral)
+    patient, referral, appointment, order = _subject(form.cleaned_data if form.is_valid() else _ids(form))
+    context.update(patient=patient, referral=referral, appointment=appointment, context_referral=referral, order=order)
     if patient is None and picker.is_valid():
         context["matches"] = list(patients_search(picker.cleaned_data["q"])[:PICKER_MATCHES])
         audit_record_many(request=request, action=AuditEvent.Action.VIEW, objs=context["matches"], summary=FINDER)
     if patient is not None:
         audit_record(request=request, action=AuditEvent.Action.VIEW, obj=patient, summary=FINDER)
         context["context_referral"] = referral or _latest_referral(patient)
-    problem = _up_front_problem(patient, referral, appointment)
+    procedure_type = form.cleaned_data.get("procedure_type") if form.is_valid() else None
+    if order is None and patient is not None and procedure_type is not None and appointment is None:
+        # The patient picked and the procedure chosen: their open order for it, if there is one.
+        order = selectors.orders_to_schedule().filter(patient=patient, procedure_type=procedure_type).first()
+        context["order"] = order
+    problem = _up_front_problem(patient, referral, appointment, order=order, procedure_type=procedure_type)
     if problem:
         context.update(problem=problem, accepted_referrals=_accepted_referrals(patient))
     elif form.is_bound and form.is_valid():
         context.update(_search(form.cleaned_data, patient, appointment))
         context["next_week_query"] = _query(data, from_date=context["next_week"].isoformat())
     # Picking a patient (or another one) starts over from the procedure, place and provider.
-    context["pick_query"] = _query(data, drop=("patient", "referral", "appointment", "q", "from_date"))
+    context["pick_query"] = _query(data, drop=("patient", "referral", "appointment", "order", "q", "from_date"))
     return render(request, "scheduling/find.html", context)
 
 
@@ -113,16 +126,20 @@ def _search(data: dict, patient, appointment) -> dict:
 
 def _ids(form: SlotSearchForm) -> dict:
     """The subject's ids from a search that cannot run yet (no procedure chosen)."""
-    return {name: _pk(form[name].value()) for name in ("patient", "referral", "appointment")}
+    return {name: _pk(form[name].value()) for name in ("patient", "referral", "appointment", "order")}
 
 
-def _up_front_problem(patient, referral, appointment) -> str:
+def _up_front_problem(patient, referral, appointment, *, order=None, procedure_type=None) -> str:
     """Why booking would refuse any time for this search ("" when nothing does)."""
     try:
         if appointment is not None:
             services.check_movable(appointment)
         else:
-            services.booking_referral(patient=patient, referral=referral)
+            booked_under = services.booking_referral(patient=patient, referral=referral)
+            if procedure_type is not None:
+                services.booking_order(
+                    patient=patient, procedure_type=procedure_type, referral=booked_under, order=order
+                )
     except ValidationError as exc:
         return " ".join(exc.messages)
     return ""
@@ -142,6 +159,11 @@ def _finder_initial(request: HttpRequest) -> dict:
     moved (its provider: a move keeps the provider unless the scheduler changes it) fills in."""
     initial = {}
     appointment_id, referral_id = _pk(request.GET.get("appointment")), _pk(request.GET.get("referral"))
+    order_id = _pk(request.GET.get("order"))
+    order = ProcedureOrder.objects.filter(pk=order_id).first() if order_id else None
+    if order:
+        # Booked from an order: its patient and procedure (the site comes with it at booking).
+        initial.update(procedure_type=order.procedure_type_id, patient=order.patient_id)
     appointment = Appointment.objects.filter(pk=appointment_id).first() if appointment_id else None
     if appointment:
         initial["provider"] = appointment.provider_id
@@ -160,7 +182,9 @@ def _pk(value) -> int:
 def _subject(data: dict):
     """The patient a search or booking is for: the appointment being moved's, the patient
     picked, or the referral's."""
-    referral = appointment = picked = None
+    referral = appointment = picked = order = None
+    if data.get("order"):
+        order = ProcedureOrder.objects.select_related("patient", "procedure_type").filter(pk=data["order"]).first()
     if data.get("referral"):
         referral = Referral.objects.select_related("patient", "requested_procedure").filter(pk=data["referral"]).first()
     if data.get("appointment"):
@@ -168,7 +192,9 @@ def _subject(data: dict):
     if data.get("patient"):
         picked = Patient.objects.filter(pk=data["patient"]).first()
     patient = appointment.patient if appointment else picked or (referral.patient if referral else None)
-    return patient, referral, appointment
+    if patient is None and order is not None:
+        patient = order.patient
+    return patient, referral, appointment, order
 
 
 @phi_page
@@ -180,17 +206,20 @@ def book(request: HttpRequest) -> HttpResponse:
         messages.error(request, "That slot could not be read; please search again.")
         return redirect("scheduling:find")
     data = form.cleaned_data
-    patient, referral, appointment = _subject(data)
+    patient, referral, appointment, order = _subject(data)
     if patient is not None:
         # The confirm page names the patient; a booking's own row is written by the service.
         audit_record(request=request, action=AuditEvent.Action.VIEW, obj=patient, summary="booking")
-    context = {"form": form, "data": data, "patient": patient, "referral": referral, "appointment": appointment}
+    context = {"form": form, "data": data, "patient": patient, "referral": referral, "appointment": appointment,
+               "order": order}  # fmt: skip
     if request.method != "POST" or form.errors:
         # A typed override reason that is refused is shown next to its field, text kept.
-        context["error"] = _up_front_problem(patient, referral, appointment)
+        context["error"] = _up_front_problem(
+            patient, referral, appointment, order=order, procedure_type=data.get("procedure_type")
+        )
         return render(request, "scheduling/book.html", context, status=400 if form.errors else 200)
     try:
-        result = _book_or_move(request, data, patient, referral, appointment)
+        result = _book_or_move(request, data, patient, referral, appointment, order)
     except services.SlotTaken as exc:
         context.update(alternatives=exc.alternatives, error=str(exc))
         return render(request, "scheduling/book.html", context, status=409)
@@ -201,7 +230,7 @@ def book(request: HttpRequest) -> HttpResponse:
     return redirect(result)
 
 
-def _book_or_move(request, data, patient, referral, appointment) -> Appointment:
+def _book_or_move(request, data, patient, referral, appointment, order) -> Appointment:
     common = {"actor": request.user, "starts_at": data["starts_at"], "offered_at": data["offered_at"],
               "repeat_override_reason": data["repeat_override_reason"]}  # fmt: skip
     if appointment is not None:
@@ -210,7 +239,7 @@ def _book_or_move(request, data, patient, referral, appointment) -> Appointment:
         )
     return services.appointment_book(
         patient=patient, procedure_type=data["procedure_type"], location=data["location"],
-        provider=data["provider"], referral=referral, **common,
+        provider=data["provider"], referral=referral, order=order, **common,
     )  # fmt: skip
 
 
@@ -220,12 +249,14 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _appointment_page(request, selectors.get_appointment(pk, user=request.user))
 
 
-def _appointment_page(request: HttpRequest, appointment: Appointment, *, cancel_form=None, status=200):
+def _appointment_page(request: HttpRequest, appointment: Appointment, *, cancel_form=None, status_form=None,
+                      status=200):  # fmt: skip
     context = {
         "appointment": appointment,
         "events": appointment.events.select_related("actor"),
         "cancel_form": cancel_form or CancelForm(),
-        "status_form": StatusForm(appointment=appointment),
+        "status_form": status_form or StatusForm(appointment=appointment),
+        "can_order": has_role(request.user, Role.PROVIDER),
     }
     return render(request, "scheduling/appointment.html", context, status=status)
 
@@ -259,9 +290,14 @@ def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
             raise ValidationError(form.errors.get("status", ["Choose a status."]))
         changed = appointment_set_status(
             appointment=appointment, status=form.cleaned_data["status"], actor=request.user,
-            outcome_summary=form.cleaned_data["outcome_summary"],
+            outcome_summary=form.cleaned_data["outcome_summary"], outcome=form.outcome(),
         )  # fmt: skip
     except ValidationError as exc:
+        if hasattr(exc, "error_dict") and set(exc.error_dict) <= set(form.fields):
+            # An outcome out of range: the page again, each message next to its field, typed text kept.
+            for field, errors in exc.error_dict.items():
+                form.add_error(field, errors)
+            return _appointment_page(request, appointment, status_form=form, status=400)
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, STATUS_CHANGED % {"status": changed.get_status_display().lower()})

@@ -52,6 +52,7 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": has_role(request.user, *DEMOGRAPHICS_EDITORS),
         # Intake cannot open the slot finder.
         "can_book": has_role(request.user, *SCHEDULING_ROLES),
+        "can_order": has_role(request.user, Role.PROVIDER),
         # The access log is the clinic admins' (they also hold the audit page it links to).
         "accesses": clinic_selectors.audit_events_of_patient(patient.pk, limit=ACCESSES_SHOWN)
         if has_role(request.user, Role.CLINIC_ADMIN)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from scheduling.models import Appointment
-from tests.factories import ProcedureTypeFactory
+from tests.factories import ProcedureOrderFactory, ProcedureTypeFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +35,10 @@ def test_the_schedulers_day(page, page_watch, live_server, login, scheduler, wor
         name="Medial branch block", slug="mbb", duration_minutes=30, turnover_minutes=15,
         locations=[world.location], required_capabilities=[fluoroscopy],
     )  # fmt: skip
+    # The provider ordered both procedures at the consultation: each is booked from its order,
+    # which the finder finds once the patient and the procedure are chosen.
+    ProcedureOrderFactory(patient=world.patient, procedure_type=world.epidural)
+    ProcedureOrderFactory(patient=world.patient, procedure_type=mbb)
     world.referral.notes = "Mornings preferred."
     world.referral.requested_procedure = world.epidural
     world.referral.save()

@@ -12,7 +12,15 @@ from referrals.models import Referral
 from scheduling.models import Appointment, AppointmentEvent, ExtraAvailability
 from scheduling.services import booking
 from scheduling.services.status import appointment_set_status
-from tests.factories import ClosureFactory, LocationFactory, PatientFactory, ReferralFactory, RoomFactory, UserFactory
+from tests.factories import (
+    ClosureFactory,
+    LocationFactory,
+    PatientFactory,
+    ProcedureOrderFactory,
+    ReferralFactory,
+    RoomFactory,
+    UserFactory,
+)
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +33,9 @@ def book(world, actor, when, **overrides):
         "provider": world.provider, "starts_at": when, "referral": world.referral, "now": NOW,
     }  # fmt: skip
     args.update(overrides)
+    if args["referral"] is None and args["procedure_type"].kind != "visit" and "order" not in args:
+        # Every procedure after the first visit is booked from a provider's order.
+        args["order"] = ProcedureOrderFactory(patient=args["patient"], procedure_type=args["procedure_type"])
     return booking.appointment_book(**args)
 
 

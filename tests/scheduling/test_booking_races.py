@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from scheduling.models import Appointment
 from scheduling.services import booking
-from tests.factories import PatientFactory, ProviderFactory, RoomFactory
+from tests.factories import PatientFactory, ProcedureOrderFactory, ProviderFactory, RoomFactory
 from tests.scheduling.conftest import give_template, local
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,6 +56,8 @@ def _race(world, scheduler, bookings: list[dict]) -> tuple[list, list]:
         finally:
             connection.close()
 
+    for kwargs in bookings:  # a procedure is booked from an order, one each
+        kwargs["order"] = ProcedureOrderFactory(patient=kwargs["patient"], procedure_type=world.epidural)
     threads = [threading.Thread(target=attempt, args=(kwargs,)) for kwargs in bookings]
     for thread in threads:
         thread.start()

@@ -14,7 +14,7 @@ from clinic.models import AuditEvent
 from scheduling.models import Appointment
 from scheduling.selectors import find_slots
 from scheduling.services import booking
-from tests.factories import PatientFactory, ProviderFactory, ReferralFactory
+from tests.factories import PatientFactory, ProcedureOrderFactory, ProviderFactory, ReferralFactory
 from tests.scheduling.conftest import give_template, local
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +52,9 @@ def test_a_returning_patient_books_the_next_appointment_through_finder_and_book_
     client, scheduler, world
 ):
     first_visit(world, scheduler)
+    order = ProcedureOrderFactory(patient=world.patient, procedure_type=world.epidural)
     client.force_login(scheduler)
-    content = finder(client, patient=world.patient.pk, procedure_type=world.epidural.pk)
+    content = finder(client, order=order.pk)
     assert "Find a slot for Jordan Reyes" in content
     offered = chips(content)
     assert offered, "a returning patient is offered times"
@@ -73,6 +74,15 @@ def test_a_returning_patient_books_the_next_appointment_through_finder_and_book_
     assert "Booked: Epidural steroid injection with Dr. Priya Patel" in response.content.decode()
     assert second.patient == world.patient
     assert second.referral is None
+    assert second.order == order
+
+
+def test_a_returning_patient_is_told_up_front_that_a_procedure_needs_an_order(client, scheduler, world):
+    first_visit(world, scheduler)
+    client.force_login(scheduler)
+    content = finder(client, patient=world.patient.pk, procedure_type=world.epidural.pk)
+    assert "Procedures are booked from a provider&#x27;s order" in content
+    assert chips(content) == []
 
 
 def test_a_referral_already_scheduled_is_refused_up_front_and_at_booking(client, scheduler, world):
@@ -257,19 +267,21 @@ def test_the_week_of_one_provider_costs_a_constant_number_of_queries(
     client, scheduler, world, django_assert_num_queries
 ):
     first_visit(world, scheduler)
-    params = {"patient": world.patient.pk, "procedure_type": world.epidural.pk, "provider": world.provider.pk}
+    order = ProcedureOrderFactory(patient=world.patient, procedure_type=world.epidural)
+    params = {"order": order.pk, "provider": world.provider.pk}
     client.force_login(scheduler)
     # 1 session, 2 user, 3 the session's second-factor device (django-otp),
-    # 4-5 permissions, 6-7 the form's procedure and provider,
-    # 8 the patient, 9 the audit record, 10 the patient's latest referral (context),
-    # 11 any active appointment (the referral rule), 12 the procedure's first location (zone),
-    # 13-20 the slot rules: locations, hours with ranges, closures, capable rooms, templates,
+    # 4-5 permissions, 6 the order (what it fills in), 7-8 the form's procedure and provider,
+    # 9 the order (patient, procedure), 10 the patient, 11 the audit record, 12 the patient's
+    # latest referral (context), 13 any active appointment (the referral rule), 14 the order's
+    # active appointment (the order rule), 15 the procedure's first location (zone),
+    # 16-23 the slot rules: locations, hours with ranges, closures, capable rooms, templates,
     # extra availability, time off, busy appointments,
-    # 21-24 coverage: the rules, their checked and counted types, the patient's counted
+    # 24-27 coverage: the rules, their checked and counted types, the patient's counted
     # sessions (their follow-ups would be one more query, once there are sessions),
-    # 25-27 the form's procedure, location and provider choices,
-    # 28-30 savepoint, session save, release
-    with django_assert_num_queries(30):
+    # 28-30 the form's procedure, location and provider choices,
+    # 31-33 savepoint, session save, release
+    with django_assert_num_queries(33):
         response = client.get(reverse("scheduling:find"), params)
     assert chips(response.content.decode())
     for n in range(6):
@@ -280,6 +292,6 @@ def test_the_week_of_one_provider_costs_a_constant_number_of_queries(
             referral=ReferralFactory(patient=other, status="accepted", first_visit=world.consult), now=NOW,
         )  # fmt: skip
         give_template(ProviderFactory(locations=[world.location]), world.location)
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(33):
         response = client.get(reverse("scheduling:find"), params)
     assert len(chips(response.content.decode())) > 0

@@ -11,7 +11,7 @@ from django.urls import reverse
 from scheduling.forms.booking import FROM_DATE_IN_PAST
 from scheduling.models import Appointment
 from scheduling.services import booking
-from tests.factories import PatientFactory, ProviderFactory, ReferralFactory, RoomFactory
+from tests.factories import PatientFactory, ProcedureOrderFactory, ProviderFactory, ReferralFactory, RoomFactory
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +109,8 @@ def test_finder_says_when_the_repeat_policy_pushes_the_earliest_date_out(client,
     )  # fmt: skip
     client.force_login(scheduler)
     response = client.get(
-        reverse("scheduling:find"), {"patient": world.patient.pk, "procedure_type": world.epidural.pk}
+        reverse("scheduling:find"),
+        {"order": ProcedureOrderFactory(patient=world.patient, procedure_type=world.epidural).pk},
     )
     content = response.content.decode()
     assert (
@@ -134,7 +135,8 @@ def test_repeat_policy_dates_are_calendar_days_where_the_clinic_is_not_utc(clien
     )  # fmt: skip
     client.force_login(scheduler)
     response = client.get(
-        reverse("scheduling:find"), {"patient": world.patient.pk, "procedure_type": world.epidural.pk}
+        reverse("scheduling:find"),
+        {"order": ProcedureOrderFactory(patient=world.patient, procedure_type=world.epidural).pk},
     )
     assert "one on 1 Dec 2026 (at least 21 days apart, Clinic policy); the first date it allows is 22 Dec 2026." in (
         response.content.decode()
@@ -300,19 +302,23 @@ def test_my_day_query_count_is_constant(client, provider_user, world, django_ass
 
 def test_queue_query_count_is_constant(client, scheduler, world, django_assert_num_queries):
     client.force_login(scheduler)
+    ProcedureOrderFactory(procedure_type=world.epidural)  # an empty page of orders skips its query
     # 1 session, 2 user, 3 the session's second-factor device (django-otp),
     # 4-5 permissions, 6 accepted referrals with patient, first visit,
     # preferred provider and referring physician's practice joined,
-    # 7-9 savepoint, session save, release
+    # 7 open orders counted, 8 the page of orders (patient, procedure, who ordered joined),
+    # 9-11 savepoint, session save, release
     # and one more: the audit rows of the records shown (one insert)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         client.get(reverse("scheduling:queue"))
     for urgency in ("urgent", "routine") * 5:
         ReferralFactory(status="accepted", urgency=urgency, first_visit=world.epidural,
                         preferred_provider=ProviderFactory(locations=[world.location]))  # fmt: skip
-    with django_assert_num_queries(10):
+        ProcedureOrderFactory(procedure_type=world.epidural, urgency=urgency)
+    with django_assert_num_queries(12):
         response = client.get(reverse("scheduling:queue"))
     assert response.content.decode().count("Find a slot<span") == 11
+    assert response.content.decode().count("?order=") == 11
 
 
 def test_referrers_and_intake_cannot_reach_scheduling(client, referrer, intake, world):

@@ -237,14 +237,15 @@ def test_chart_query_count_does_not_grow_with_appointments(client, scheduler, fu
     # 4-5 permissions (user's, groups'), 6 patient, 7 audit row insert,
     # 8 appointments with type, provider, room and location, 9 follow-ups with appointment,
     # 10 messages of those topics, 11 referrals with procedure, 12 requests with appointment,
-    # 13 changes, 14 courses of care (none: nothing prefetched), 15-17 savepoint, session save, release
-    with django_assert_num_queries(17):
+    # 13 changes, 14 courses of care (none: nothing prefetched), 15 orders with procedure,
+    # 16-18 savepoint, session save, release
+    with django_assert_num_queries(18):
         client.get(url)
     for day in range(4, 11):  # days 2 and 3 are taken
         past = _past_appointment(world, world.patient, day=day)
         FollowUp.objects.create(appointment=past, due_at=NOW)
     _upcoming_appointment(world, scheduler, hour=11)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         response = client.get(url)
     assert response.content.decode().count('href="/scheduling/appointments/') == 10
 

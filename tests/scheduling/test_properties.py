@@ -21,6 +21,7 @@ from scheduling.services import booking
 from tests.factories import (
     LocationFactory,
     PatientFactory,
+    ProcedureOrderFactory,
     ProcedureTypeFactory,
     ProviderFactory,
     RoomCapabilityFactory,
@@ -108,6 +109,7 @@ class CalendarProperties(TestCase):
                 booking.appointment_book(
                     actor=self.scheduler, patient=self.patients[0], procedure_type=self.procedure,
                     location=self.location, provider=slot.provider, room=slot.room, starts_at=slot.starts_at, now=NOW,
+                    order=ProcedureOrderFactory(patient=self.patients[0], procedure_type=self.procedure),
                 )  # fmt: skip
                 transaction.set_rollback(True)
 
@@ -160,6 +162,7 @@ class CalendarProperties(TestCase):
         booking.appointment_book(
             actor=self.scheduler, patient=patient, procedure_type=self.procedure, location=self.location,
             provider=provider, room=room, starts_at=starts_at, now=NOW,
+            order=ProcedureOrderFactory(patient=patient, procedure_type=self.procedure),
         )  # fmt: skip
 
     def at(self, offset: int, time: dt.time) -> dt.datetime:

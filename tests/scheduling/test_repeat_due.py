@@ -21,7 +21,7 @@ from scheduling import selectors, tasks
 from scheduling.models import Appointment, Course, FollowUp, RepeatDue
 from scheduling.services import booking, orders, repeats
 from scheduling.services.status import appointment_set_status
-from tests.factories import PatientFactory, ReferralFactory
+from tests.factories import PatientFactory, ProcedureOrderFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
 CHICAGO = ZoneInfo("America/Chicago")
@@ -160,6 +160,7 @@ def test_an_appointment_already_booked_for_the_repeat_means_nothing_is_due(world
         booking.appointment_book(
             actor=scheduler, patient=world.patient, procedure_type=esi, location=world.location,
             provider=world.provider, starts_at=dt.datetime(2026, 12, 22, 9, 0, tzinfo=CHICAGO),
+            order=ProcedureOrderFactory(patient=world.patient, procedure_type=esi),
         )  # fmt: skip
     assert sweep() == []
 
@@ -186,6 +187,7 @@ def test_booking_the_repeat_clears_the_item_and_a_cancelled_repeat_brings_it_bac
         repeat = booking.appointment_book(
             actor=scheduler, patient=world.patient, procedure_type=esi, location=world.location,
             provider=world.provider, starts_at=dt.datetime(2026, 12, 22, 9, 0, tzinfo=CHICAGO),
+            order=ProcedureOrderFactory(patient=world.patient, procedure_type=esi),
         )  # fmt: skip
     item.refresh_from_db()
     assert (item.status, item.closed_by, item.closed_note) == (
@@ -229,7 +231,11 @@ def test_the_queue_page_lists_the_item_with_a_finder_link_for_the_patient(client
         finder = f"{reverse('scheduling:find')}?procedure_type={esi.pk}&patient={world.patient.pk}&from_date=2026-12-22"
         assert finder.replace("&", "&amp;") in page
         found = client.get(finder).content.decode()
-    assert "Find a slot for Jordan Reyes" in found
+        # A repeat is a procedure: it is booked from the provider's order, so the finder says so.
+        assert "Find a slot for Jordan Reyes" in found
+        assert "Procedures are booked from a provider&#x27;s order" in found
+        order = ProcedureOrderFactory(patient=world.patient, procedure_type=esi)
+        found = client.get(finder + f"&order={order.pk}").content.decode()
     assert "Tuesday 22 December 2026" in found
     assert "Monday 21 December 2026" not in found
     assert reverse("scheduling:repeat_due_dismiss", args=[item.pk]) in page

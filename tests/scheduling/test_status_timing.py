@@ -13,6 +13,7 @@ from scheduling.forms.booking import StatusForm
 from scheduling.models import Appointment, FollowUp
 from scheduling.services import booking
 from scheduling.services.status import appointment_set_status
+from tests.factories import ProcedureOrderFactory
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,9 @@ def book(world, scheduler, when, **overrides) -> Appointment:
         "provider": world.provider, "starts_at": when, "referral": world.referral, "now": BOOKED_AT,
     }  # fmt: skip
     args.update(overrides)
+    if args["referral"] is None and args["procedure_type"].kind != "visit" and "order" not in args:
+        # Every procedure after the first visit is booked from a provider's order.
+        args["order"] = ProcedureOrderFactory(patient=args["patient"], procedure_type=args["procedure_type"])
     return booking.appointment_book(**args)
 
 
