@@ -16,7 +16,7 @@ from clinic.models import Closure, Location, OutgoingMessage, ProcedureType, Pro
 from referrals.models import Patient, PatientChange, Referral
 from scheduling import lifecycle, links
 from scheduling.availability import Candidate, SlotRules, local_grid
-from scheduling.care import pathways
+from scheduling.care import pain_chart, pathways
 from scheduling.care.coverage import CoverageLimit
 from scheduling.models import (
     Appointment,
@@ -536,6 +536,7 @@ class PatientChart:
     messages: list[OutgoingMessage]
     changes: list[PatientChange]
     orders: list[ProcedureOrder]
+    pain: list[pain_chart.SitePainChart]
 
 
 def patient_chart(patient: Patient, *, now: dt.datetime | None = None) -> PatientChart:
@@ -570,4 +571,5 @@ def patient_chart(patient: Patient, *, now: dt.datetime | None = None) -> Patien
         orders=list(
             patient.orders.select_related("procedure_type").order_by("-ordered_at", "-pk")[:CHART_ORDERS_SHOWN]
         ),
+        pain=pain_chart.pain_charts(appointments, follow_ups),
     )

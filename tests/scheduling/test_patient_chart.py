@@ -243,11 +243,20 @@ def test_chart_query_count_does_not_grow_with_appointments(client, scheduler, fu
         client.get(url)
     for day in range(4, 11):  # days 2 and 3 are taken
         past = _past_appointment(world, world.patient, day=day)
-        FollowUp.objects.create(appointment=past, due_at=NOW)
+        # Each with a baseline score and an answered follow-up: the pain chart's points.
+        Appointment.objects.filter(pk=past.pk).update(
+            baseline_pain=7, site_region="lumbar", site_side="left", site_levels="L4-L5"
+        )
+        FollowUp.objects.create(appointment=past, due_at=NOW, answered_at=NOW, pain_now=3, percent_relief=60)
     _upcoming_appointment(world, scheduler, hour=11)
     with django_assert_num_queries(18):
         response = client.get(url)
-    assert response.content.decode().count('href="/scheduling/appointments/') == 10
+    html = response.content.decode()
+    assert html.count('href="/scheduling/appointments/') == 10
+    assert html.count('class="pain-point pain-point-baseline"') == 7
+    scored = FollowUp.objects.filter(appointment__patient=world.patient, pain_now__isnull=False)
+    assert html.count('class="pain-point pain-point-follow-up"') == scored.count() >= 7
+    assert "Lumbar L4-L5, left" in html
 
 
 # --- Editing demographics ---------------------------------------------------------------
