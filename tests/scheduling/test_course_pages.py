@@ -169,13 +169,13 @@ def test_the_chart_shows_courses_in_constant_queries(client, clinic, scheduler, 
     # 14 courses with patient, pathway, condition, referral, 15 their orders, 16 the orders'
     # appointments, 17 follow-ups, 18 decisions, 19 steps, 20 rules, 21-23 savepoint, session
     # save, release
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(24):
         page = client.get(url).content.decode()
     assert page.count(reverse("scheduling:course", args=[first.pk])) == 1
     assert "next is Epidural steroid injection" in page
     second = courses.course_enrol(actor=clinic.actor, patient=patient, pathway=clinic.facet, site=T6_T8, now=NOW)
     clinic.decide(second, days=1, accept=True, note="facet arthropathy")
     clinic.decide(second, days=2, accept=True)
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(24):
         page = client.get(url).content.decode()
     assert "Waiting for the procedure: Medial branch block" in page

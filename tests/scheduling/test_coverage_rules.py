@@ -12,11 +12,12 @@ from django.core.exceptions import ValidationError
 
 from conditions.models import CoverageRule
 from conditions.seeding import seed_coverage_rules
+from conditions.sites import parse_levels
 from scheduling.availability import SlotRules
 from scheduling.models import Appointment, FollowUp
 from scheduling.selectors import find_slots
 from scheduling.services import booking
-from tests.factories import PatientFactory, ProcedureTypeFactory
+from tests.factories import PatientFactory, ProcedureOrderFactory, ProcedureTypeFactory
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -67,11 +68,21 @@ def answer(appointment: Appointment, *, relief: int) -> FollowUp:
 
 
 def book(world, actor, procedure_type, when: dt.datetime, site: dict, **extra) -> Appointment:
+    """Book from a provider's order at ``site``, as every procedure after the first visit is."""
+    patient = extra.pop("patient", world.patient)
+    order = ProcedureOrderFactory(patient=patient, procedure_type=procedure_type, **_stored(site))
     return booking.appointment_book(
-        actor=actor, patient=extra.pop("patient", world.patient), procedure_type=procedure_type,
-        location=world.location, provider=world.provider, starts_at=when, site=site, now=extra.pop("now", NOW),
-        **extra,
+        actor=actor, patient=patient, procedure_type=procedure_type, location=world.location,
+        provider=world.provider, starts_at=when, order=order, now=extra.pop("now", NOW), **extra,
     )  # fmt: skip
+
+
+def _stored(site: dict) -> dict:
+    """The site as an order stores it (levels normalised)."""
+    if not site.get("site_region"):
+        return {}
+    levels = parse_levels(site.get("site_levels", ""), site["site_region"])
+    return {**site, "site_levels": ", ".join(levels)}
 
 
 def refused(world, actor, procedure_type, when, site, **extra) -> str:

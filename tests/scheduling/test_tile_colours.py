@@ -9,6 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from scheduling.services.booking import appointment_book
+from tests.factories import ProcedureOrderFactory
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +26,15 @@ def booked(world, scheduler):
     world.consult.save(update_fields=["color"])
     world.epidural.save(update_fields=["color"])
     with time_machine.travel(NOW, tick=False):
-        for procedure_type, hour, referral in ((world.consult, 9, world.referral), (world.epidural, 11, None)):
+        epidural_order = ProcedureOrderFactory(patient=world.patient, procedure_type=world.epidural)
+        for procedure_type, hour, referral, order in (
+            (world.consult, 9, world.referral, None),
+            (world.epidural, 11, None, epidural_order),
+        ):
             appointment_book(
                 actor=scheduler, patient=world.patient, procedure_type=procedure_type, location=world.location,
                 provider=world.provider, starts_at=local(world.location, 2026, 11, 25, hour, 0), referral=referral,
+                order=order,
             )  # fmt: skip
     return world
 
