@@ -86,7 +86,7 @@ def find(request: HttpRequest) -> HttpResponse:
     if problem:
         context.update(problem=problem, accepted_referrals=_accepted_referrals(patient))
     elif form.is_bound and form.is_valid():
-        context.update(_search(form.cleaned_data, patient, appointment))
+        context.update(_search(form.cleaned_data, patient, appointment, order))
         context["next_week_query"] = _query(data, from_date=context["next_week"].isoformat())
     # Picking a patient (or another one) starts over from the procedure, place and provider.
     context["pick_query"] = _query(data, drop=("patient", "referral", "appointment", "order", "q", "from_date"))
@@ -108,8 +108,10 @@ def _accepted_referrals(patient):
     return list(patient.referrals.filter(status=Referral.Status.ACCEPTED).order_by("received_at", "pk"))
 
 
-def _search(data: dict, patient, appointment) -> dict:
-    """Free slots: a week of the chosen provider, or the soonest times of any provider."""
+def _search(data: dict, patient, appointment, order) -> dict:
+    """Free slots: a week of the chosen provider, or the soonest times of any provider,
+    judged at the site being booked (the moved appointment's, or the order's), as booking
+    judges it: the coverage rules count per region."""
     zone = (data["location"] or data["procedure_type"].locations.first() or Location()).zone
     now = timezone.now()
     first_day = data["from_date"] or localtime.today(zone, now=now)
@@ -118,10 +120,15 @@ def _search(data: dict, patient, appointment) -> dict:
     search = selectors.find_slots(
         procedure_type=data["procedure_type"], location=data["location"], provider=data["provider"],
         patient=patient, start=start, exclude_appointment_id=appointment.pk if appointment else None,
-        end=localtime.day_start(first_day + WEEK, zone) if week else None,
+        site=_site_of(appointment, order), end=localtime.day_start(first_day + WEEK, zone) if week else None,
         limit=None if week else ANY_PROVIDER_LIMIT,
     )  # fmt: skip
     return {"search": search, "week_of": first_day if week else None, "next_week": first_day + WEEK}
+
+
+def _site_of(appointment, order) -> dict | None:
+    booked_from = appointment or order
+    return booked_from.site_values() if booked_from is not None else None
 
 
 def _ids(form: SlotSearchForm) -> dict:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from conditions.models import CoverageRule
 from conditions.seeding import seed_coverage_rules
@@ -312,3 +314,23 @@ def test_a_stimulator_trial_needs_a_psychology_evaluation_recorded_in_a_course(w
                                   suggestion="Psychology evaluation", note="Cleared for a trial",
                                   decided_at=NOW - dt.timedelta(days=20))  # fmt: skip
     assert book(world, scheduler, trial, local(world.location, *DEC_1), LUMBAR).procedure_type == trial
+
+
+def test_the_finder_page_judges_the_orders_site(client, world, seeded, scheduler):
+    """Opened from an order, the finder counts at the order's site as booking will: a cervical
+    ESI is offered beside four lumbar ones; a lumbar one is offered only from 12 Jan 2027."""
+    esi = seeded["epidural-steroid-injection"]
+    four_lumbar_esis(world, esi)
+    client.force_login(scheduler)
+    with time_machine.travel(NOW, tick=False):
+        cervical = ProcedureOrderFactory(patient=world.patient, procedure_type=esi, **CERVICAL)
+        page = client.get(reverse("scheduling:find"), {"order": cervical.pk, "location": world.location.pk})
+        assert ESI_5TH not in page.content.decode()
+        assert page.context["search"].slots[0].local.date() == dt.date(2026, 11, 24)  # the notice: tomorrow
+        cervical.status = "cancelled"
+        cervical.cancel_reason = "changed plan"
+        cervical.save()
+        lumbar = ProcedureOrderFactory(patient=world.patient, procedure_type=esi, **LUMBAR)
+        page = client.get(reverse("scheduling:find"), {"order": lumbar.pk, "location": world.location.pk})
+        assert page.context["search"].coverage_limit.message == ESI_5TH
+        assert page.context["search"].slots[0].local.date() == dt.date(2027, 1, 12)
