@@ -459,6 +459,9 @@ class CourseDecision(models.Model):
     )
     decided_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField()
+    # Set when the order this decision made is cancelled: the decision no longer stands, so
+    # the course offers its suggestion again and the provider decides anew (the row stays).
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["course", "decided_at", "id"]
@@ -468,17 +471,17 @@ class CourseDecision(models.Model):
             # after enrolment (neither).
             models.UniqueConstraint(
                 fields=["course", "after_appointment"],
-                condition=Q(after_appointment__isnull=False),
+                condition=Q(after_appointment__isnull=False, withdrawn_at__isnull=True),
                 name="course_decision_once_per_appointment",
             ),
             models.UniqueConstraint(
                 fields=["course", "after_decision"],
-                condition=Q(after_decision__isnull=False),
+                condition=Q(after_decision__isnull=False, withdrawn_at__isnull=True),
                 name="course_decision_once_per_action",
             ),
             models.UniqueConstraint(
                 fields=["course"],
-                condition=Q(after_appointment__isnull=True, after_decision__isnull=True),
+                condition=Q(after_appointment__isnull=True, after_decision__isnull=True, withdrawn_at__isnull=True),
                 name="course_decision_once_at_start",
             ),
         ]

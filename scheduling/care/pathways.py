@@ -214,8 +214,11 @@ def _sessions(orders: list[ProcedureOrder], decisions: list[CourseDecision]) -> 
 
 
 def decision_for(state: CourseState, session: Session | None) -> CourseDecision | None:
-    """The decision recorded after ``session`` (None: after enrolment)."""
+    """The decision standing after ``session`` (None: after enrolment); one whose order was
+    cancelled is withdrawn and no longer stands."""
     for decision in state.decisions:
+        if decision.withdrawn_at is not None:
+            continue
         if session is None:
             if decision.after_appointment_id is None and decision.after_decision_id is None:
                 return decision

@@ -20,7 +20,7 @@ from clinic.roles import Role, has_role
 from conditions.models import PathwayStep
 from conditions.sites import check_site
 from referrals.models import Patient
-from scheduling.models import Appointment, Course, ProcedureOrder
+from scheduling.models import Appointment, Course, CourseDecision, ProcedureOrder
 
 OS = ProcedureOrder.Status
 
@@ -110,6 +110,9 @@ def order_cancel(*, actor: User, order: ProcedureOrder, reason: str, now: dt.dat
     ProcedureOrder.objects.filter(pk=order.pk).update(
         status=OS.CANCELLED, cancelled_at=now, cancelled_by=actor, cancel_reason=reason.strip()[:300]
     )
+    # A course decision that made this order no longer stands: the course offers its
+    # suggestion again, so the provider can decide anew.
+    CourseDecision.objects.filter(order=order, withdrawn_at__isnull=True).update(withdrawn_at=now)
     order.refresh_from_db()
     audit_write(actor=actor, action=AuditEvent.Action.UPDATE, obj=order, summary="cancelled")
 

@@ -221,24 +221,28 @@ def test_choosing_otherwise_needs_a_reason_and_a_step(clinic):
     assert ReferralOut.objects.count() == 1
 
 
-def test_a_session_is_decided_once(clinic):
+def test_a_session_is_decided_once_unless_its_order_is_cancelled(clinic):
     course, _done = esi_course(clinic, [30])
     decision = clinic.decide(course, days=40, accept=True)
     with pytest.raises(ValidationError) as caught:
         clinic.decide(course, days=40, accept=True)
     assert caught.value.messages[0].startswith("There is nothing to decide now: Waiting for the procedure:")
-    orders.order_cancel(actor=clinic.actor, order=decision.order, reason="Patient moved away", now=NOW)
-    decided = clinic.state(course).suggestion
-    assert decided.state == "decided"
-    assert "the order was cancelled (Patient moved away)" in decided.text
-    with pytest.raises(ValidationError) as caught:
-        clinic.decide(course, days=41, accept=True)
-    assert caught.value.messages == [courses.DECIDED_MEANWHILE]
+    # Two standing decisions on one session are impossible in the database too.
     with pytest.raises(IntegrityError), transaction.atomic():
         CourseDecision.objects.create(
             course=course, after_appointment=decision.after_appointment, suggestion="again", choice="accepted",
             decided_at=NOW,
         )  # fmt: skip
+    # The order is cancelled: the decision is withdrawn and the suggestion is offered again.
+    orders.order_cancel(actor=clinic.actor, order=decision.order, reason="Patient moved away", now=NOW)
+    decision.refresh_from_db()
+    assert decision.withdrawn_at == NOW
+    again = clinic.state(course).suggestion
+    assert (again.state, again.step.code) == ("suggest", "esi")
+    second = clinic.decide(course, days=41, accept=True)
+    assert second.order.status == "open"
+    assert second.order.pk != decision.order.pk
+    assert clinic.state(course).suggestion.state == "waiting_procedure"
 
 
 def test_enrolment_checks_the_site_against_the_first_procedure_and_one_active_course_per_site(clinic):
