@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -502,11 +502,15 @@ def later_of_same_type(prefix: str = "") -> QuerySet[Appointment]:
 
 
 def repeats_due_open() -> QuerySet[RepeatDue]:
-    """The "repeat due" queue, earliest first, with what each row shows (its finder link
-    names the patient: a returning patient books without a referral)."""
+    """The "repeat due" queue, earliest first, with what each row shows: its finder link
+    names the patient, and the provider's open order for the repeat as ``open_order_id``
+    (None until the provider accepts the course's suggestion: a procedure is booked only
+    from an order)."""
+    open_order = orders_to_schedule().filter(patient=OuterRef("patient"), procedure_type=OuterRef("procedure_type"))
     return (
         RepeatDue.objects.filter(status=RepeatDue.Status.OPEN)
         .select_related("patient", "procedure_type", "last_appointment__location", "last_appointment__provider")
+        .annotate(open_order_id=Subquery(open_order.values("pk")[:1]))
         .order_by("earliest_date", "pk")
     )
 

@@ -234,8 +234,14 @@ def test_the_queue_page_lists_the_item_with_a_finder_link_for_the_patient(client
         # A repeat is a procedure: it is booked from the provider's order, so the finder says so.
         assert "Find a slot for Jordan Reyes" in found
         assert "Procedures are booked from a provider&#x27;s order" in found
+        assert "Needs the provider's order" in page
+        # Once the provider has ordered the repeat, the queue's link books from that order.
         order = ProcedureOrderFactory(patient=world.patient, procedure_type=esi)
-        found = client.get(finder + f"&order={order.pk}").content.decode()
+        page = client.get(reverse("scheduling:repeat_due")).content.decode()
+        assert "Needs the provider's order" not in page
+        finder = f"{reverse('scheduling:find')}?order={order.pk}&from_date=2026-12-22"
+        assert finder.replace("&", "&amp;") in page
+        found = client.get(finder).content.decode()
     assert "Tuesday 22 December 2026" in found
     assert "Monday 21 December 2026" not in found
     assert reverse("scheduling:repeat_due_dismiss", args=[item.pk]) in page
