@@ -19,9 +19,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SITE = {"site_region": "thoracic", "site_side": "bilateral", "site_levels": "T6-T8", "site_target": ""}
 
 
-def checked_in_block(clinic: Clinic, order: ProcedureOrder) -> Appointment:
-    """The order's block, checked in and started a little earlier today (so it may be completed)."""
-    starts = timezone.now() - dt.timedelta(minutes=40)
+def checked_in_block(clinic: Clinic, order: ProcedureOrder, *, minutes_ago: int = 40) -> Appointment:
+    """The order's block, checked in and started ``minutes_ago`` (so it may be completed);
+    two blocks must not overlap (PostgreSQL's exclusion constraints refuse it)."""
+    starts = timezone.now() - dt.timedelta(minutes=minutes_ago)
     return Appointment.objects.create(
         patient=clinic.patient, procedure_type=order.procedure_type, provider=clinic.provider, room=clinic.room,
         location=clinic.location, starts_at=starts, ends_at=starts + dt.timedelta(minutes=30),
@@ -67,7 +68,7 @@ def test_a_positive_block_leads_to_the_second_then_to_the_ablation(
 ):
     clinic = Clinic(provider_user)
     course, first_order = enrolled_with_first_block(clinic)
-    first = checked_in_block(clinic, first_order)
+    first = checked_in_block(clinic, first_order, minutes_ago=120)
     login(provider_user.email)
 
     complete_in_the_browser(page, live_server, first, "85", page_watch)
