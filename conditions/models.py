@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.models import ProcedureType
-from conditions.sites import Region, RegionGrouping, Side, site_label
+from conditions.sites import SITE_FIELDS, Region, RegionGrouping, Side, site_label
 
 PERCENT = [MaxValueValidator(100)]
 PAIN = [MaxValueValidator(10)]
@@ -63,12 +63,7 @@ class SiteFields(models.Model):
         return site_label(self.site_region, self.site_side, self.site_levels, self.site_target)
 
     def site_values(self) -> dict[str, str]:
-        return {
-            "site_region": self.site_region,
-            "site_side": self.site_side,
-            "site_levels": self.site_levels,
-            "site_target": self.site_target,
-        }
+        return {name: getattr(self, name) for name in SITE_FIELDS}
 
 
 class Pathway(models.Model):

@@ -33,6 +33,17 @@ class Side(models.TextChoices):
 
 SPINAL = (Region.CERVICAL, Region.THORACIC, Region.LUMBAR, Region.SACRAL)
 
+# The fields a site is stored in (``conditions.models.SiteFields``), and a site passed around
+# as a dict of them (forms, services, the coverage rules).
+SITE_FIELDS = ("site_region", "site_side", "site_levels", "site_target")
+
+
+def site_dict(values) -> dict[str, str]:
+    """The site fields of ``values`` (a form's cleaned data, a dict, or None), "" where missing."""
+    values = values or {}
+    return {name: (values.get(name) or "").strip() for name in SITE_FIELDS}
+
+
 # Vertebrae top to bottom, each with its region; a level's region is its upper vertebra's.
 _VERTEBRAE = (
     [(f"C{n}", Region.CERVICAL) for n in range(1, 8)]
@@ -129,6 +140,11 @@ class SiteCheck:
     @property
     def levels_text(self) -> str:
         return ", ".join(self.levels)
+
+    def stored(self) -> dict[str, str]:
+        """The site as it is stored (levels normalised)."""
+        return {"site_region": self.region, "site_side": self.side, "site_levels": self.levels_text,
+                "site_target": self.target}  # fmt: skip
 
 
 def check_site(*, procedure_type, region: str, side: str, levels: str, target: str) -> SiteCheck:

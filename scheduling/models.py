@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from clinic.models import FollowUpCheck, Location, ProcedureType, Provider, Room, User, Weekday
 from conditions.models import Pathway, PathwayRule, PathwayStep, SiteFields
+from conditions.sites import SITE_FIELDS
 from referrals.models import Patient, Referral
 
 END_BEFORE_START = "The end must be after the start."
@@ -363,7 +364,7 @@ class Course(SiteFields):
         indexes = [models.Index(fields=["patient", "status"], name="course_patient_status_idx")]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "pathway", "site_region", "site_side", "site_levels", "site_target"],
+                fields=["patient", "pathway", *SITE_FIELDS],
                 condition=Q(status="active"),
                 name="course_one_active_per_site",
             ),

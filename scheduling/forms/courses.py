@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from conditions.models import Pathway, PathwayStep
-from conditions.sites import Region, Side
+from conditions.sites import Region, Side, site_dict
 from referrals.models import Referral
 from scheduling.models import ProcedureOrder
 from scheduling.services import courses
@@ -36,7 +36,7 @@ class CourseEnrolForm(forms.Form):
         self.fields["referral"].label_from_instance = lambda r: f"{r.reference} ({r.received_at:%m/%d/%Y})"
 
     def site(self) -> dict[str, str]:
-        return {k: self.cleaned_data.get(k) or "" for k in ("site_region", "site_side", "site_levels", "site_target")}
+        return site_dict(self.cleaned_data)
 
 
 class CourseDecisionForm(forms.Form):

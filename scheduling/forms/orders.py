@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 
 from clinic.models import ProcedureType
-from conditions.sites import Region, Side
+from conditions.sites import Region, Side, site_dict
 from scheduling.models import ProcedureOrder
 from scheduling.services.orders import CANCEL_NEEDS_REASON
 
@@ -31,9 +31,7 @@ class OrderForm(forms.Form):
     note = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def site(self) -> dict[str, str]:
-        return {
-            name: self.cleaned_data.get(name, "") for name in ("site_region", "site_side", "site_levels", "site_target")
-        }
+        return site_dict(self.cleaned_data)
 
 
 class OrderCancelForm(forms.Form):

@@ -15,6 +15,7 @@ from clinic import localtime
 from clinic.audit import audit_write
 from clinic.models import AuditEvent, Location, ProcedureType, Provider, Room, User
 from clinic.roles import Role, has_role
+from conditions.sites import site_dict
 from referrals.models import Patient, Referral
 from referrals.services import referral_mark_scheduled, referral_return_to_queue
 from scheduling import availability as rules_mod
@@ -397,7 +398,7 @@ def appointment_book(
                 repeat_override_reason=repeat_override_reason.strip() if overridden else "",
                 created_by=actor,
                 order=order,
-                **_site_fields(site),
+                **site_dict(site),
             )
             _record(
                 appointment,
@@ -424,11 +425,6 @@ def appointment_book(
             site=site,
         )
     return appointment
-
-
-def _site_fields(site: dict | None) -> dict[str, str]:
-    site = site or {}
-    return {name: site.get(name) or "" for name in ("site_region", "site_side", "site_levels", "site_target")}
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -529,7 +525,7 @@ def appointment_reschedule(
                 allow_repeat_override=override,
                 exclude_appointment_id=locked.pk,
                 offered_at=offered_at,
-                site=locked.site_values() if locked.site_region else None,
+                site=locked.site_values(),
             )
             locked.starts_at = starts_at
             locked.ends_at = starts_at + dt.timedelta(minutes=minutes)
@@ -554,7 +550,7 @@ def appointment_reschedule(
             start=starts_at,
             exclude_appointment_id=appointment.pk,
             now=now,
-            site=appointment.site_values() if appointment.site_region else None,
+            site=appointment.site_values(),
         )
     return locked
 

@@ -23,6 +23,7 @@ from clinic.models import AuditEvent, User
 from clinic.outbox import message_queue
 from clinic.roles import Role, has_role
 from conditions.models import Pathway, PathwayRule, PathwayStep
+from conditions.sites import site_dict
 from referrals.models import Patient, Referral
 from scheduling.care import pathways
 from scheduling.models import Course, CourseDecision, ProcedureOrder, ReferralOut
@@ -71,7 +72,7 @@ def course_enrol(
     errors: dict[str, str] = {}
     if not pathway.is_active:
         errors["pathway"] = PATHWAY_INACTIVE.format(pathway=pathway)
-    stored = {k: (site.get(k) or "").strip() for k in ("site_region", "site_side", "site_levels", "site_target")}
+    stored = site_dict(site)
     first = _first_procedure_step(pathway)
     if first is not None:
         site_errors, stored = orders.site_errors(procedure_type=first.procedure_type, site=site)

@@ -41,13 +41,7 @@ def site_errors(*, procedure_type: ProcedureType, site: dict[str, str]) -> tuple
         levels=site.get("site_levels", ""),
         target=site.get("site_target", ""),
     )
-    stored = {
-        "site_region": checked.region,
-        "site_side": checked.side,
-        "site_levels": checked.levels_text,
-        "site_target": checked.target,
-    }
-    return checked.errors, stored
+    return checked.errors, checked.stored()
 
 
 @transaction.atomic

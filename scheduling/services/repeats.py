@@ -32,7 +32,7 @@ from clinic import localtime
 from clinic.audit import audit_write
 from clinic.models import AuditEvent, User
 from clinic.outbox import message_queue, messages_cancel_topic
-from scheduling import lifecycle, selectors
+from scheduling import selectors
 from scheduling.care import pathways
 from scheduling.care.coverage import coverage_earliest_date
 from scheduling.models import Appointment, Course, RepeatDue
@@ -103,23 +103,26 @@ def _course_repeats(*, now: dt.datetime):
     Nothing else is a repeat: a negative block stops its path, so it never comes here.
     """
     active = pathways.course_prefetch(Course.objects.filter(status=Course.Status.ACTIVE))
+    suggested = []
     for state in pathways.course_states(active, now=now):
         suggestion = state.suggestion
         step = suggestion.step
         if suggestion.state != pathways.State.SUGGEST or step is None or not step.is_procedure:
             continue
         done = state.done_of(step.procedure_type_id)
-        if not done:
+        if done:
+            suggested.append((state, done[-1].appointment))
+    # In one query: those not queued already whose repeat is not booked or done yet.
+    still_due = set(
+        Appointment.objects.filter(pk__in=[a.pk for _state, a in suggested])
+        .exclude(Exists(RepeatDue.objects.filter(last_appointment=OuterRef("pk"))))
+        .exclude(Exists(selectors.later_of_same_type()))
+        .values_list("pk", flat=True)
+    )
+    for state, appointment in suggested:
+        if appointment.pk not in still_due:
             continue
-        appointment = done[-1].appointment
-        if RepeatDue.objects.filter(last_appointment=appointment).exists():
-            continue
-        later = Appointment.objects.filter(
-            status__in=lifecycle.COUNTS_FOR_REPEATS, patient=appointment.patient_id,
-            procedure_type=appointment.procedure_type_id, starts_at__gt=appointment.starts_at,
-        )  # fmt: skip
-        if later.exists():  # the repeat is already booked or done
-            continue
+        suggestion = state.suggestion
         allowed, policy = _first_allowed(appointment, now=now)
         if allowed is None:
             # The payer would never allow it by waiting (e.g. too little relief for a repeat):
