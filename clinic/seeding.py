@@ -280,37 +280,28 @@ PROCEDURES += [
 ]  # fmt: skip
 
 
+def _epidural(slug: str, name: str, color: str) -> ProcedureDefault:
+    """An epidural by approach: the same preparation, checks and needs; levels differ (SITES)."""
+    return ProcedureDefault(
+        slug,
+        name,
+        "therapeutic",
+        30,
+        15,
+        FLUORO,
+        sedation="optional",
+        driver="if_sedated",
+        preparation=_prep(DRIVER_IF_SEDATED, BLOOD_THINNERS, LIGHT_MEAL, BRING),
+        follow_ups=((14, "days", "relief check"), (90, "days", "how long relief lasted")),
+        requires_imaging=True,
+        requires_prior_authorization=True,
+        color=color,
+    )
+
+
 PROCEDURES += [
-    ProcedureDefault(
-        "interlaminar-epidural-steroid-injection",
-        "Interlaminar epidural steroid injection",
-        "therapeutic",
-        30,
-        15,
-        FLUORO,
-        sedation="optional",
-        driver="if_sedated",
-        preparation=_prep(DRIVER_IF_SEDATED, BLOOD_THINNERS, LIGHT_MEAL, BRING),
-        follow_ups=((14, "days", "relief check"), (90, "days", "how long relief lasted")),
-        requires_imaging=True,
-        requires_prior_authorization=True,
-        color="#3d8bfd",
-    ),
-    ProcedureDefault(
-        "transforaminal-epidural-steroid-injection",
-        "Transforaminal epidural steroid injection",
-        "therapeutic",
-        30,
-        15,
-        FLUORO,
-        sedation="optional",
-        driver="if_sedated",
-        preparation=_prep(DRIVER_IF_SEDATED, BLOOD_THINNERS, LIGHT_MEAL, BRING),
-        follow_ups=((14, "days", "relief check"), (90, "days", "how long relief lasted")),
-        requires_imaging=True,
-        requires_prior_authorization=True,
-        color="#0a58ca",
-    ),
+    _epidural("interlaminar-epidural-steroid-injection", "Interlaminar epidural steroid injection", "#3d8bfd"),
+    _epidural("transforaminal-epidural-steroid-injection", "Transforaminal epidural steroid injection", "#0a58ca"),
     ProcedureDefault(
         "sacroiliac-joint-diagnostic-injection",
         "Diagnostic sacroiliac joint injection",
